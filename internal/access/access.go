@@ -1,0 +1,264 @@
+// Package access holds the authorization model: roles with per-entity
+// permissions, and the Principal (a signed-in user with their roles and team
+// subtree) that every service call carries. It is pure: no database, no HTTP.
+//
+// The policy is one table (Role.Perms) read by one function per question
+// (Scope, Can…); the store turns a Scope into the single SQL predicate applied
+// to every read path, and the authorization-matrix test compares everything
+// against this table.
+package access
+
+import (
+	"slices"
+
+	"closeloop/internal/i18n"
+)
+
+// Scope is how much of an entity a permission reaches.
+type Scope int
+
+const (
+	None Scope = iota // nothing
+	Own               // records the user owns
+	Team              // records of the user's team and its sub-teams (and own)
+	All               // every record
+)
+
+// ParseScope reads a scope name.
+func ParseScope(s string) (Scope, bool) {
+	switch s {
+	case "none", "":
+		return None, true
+	case "own":
+		return Own, true
+	case "team":
+		return Team, true
+	case "all":
+		return All, true
+	}
+	return None, false
+}
+
+func (s Scope) String() string {
+	return [...]string{"none", "own", "team", "all"}[s]
+}
+
+// MarshalText makes scopes readable in stored JSON.
+func (s Scope) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses a stored scope.
+func (s *Scope) UnmarshalText(b []byte) error {
+	v, ok := ParseScope(string(b))
+	if !ok {
+		v = None
+	}
+	*s = v
+	return nil
+}
+
+// Perm is a role's permission on one entity.
+type Perm struct {
+	Read   Scope `json:"read"`
+	Write  Scope `json:"write"`
+	Delete Scope `json:"delete"`
+	Create bool  `json:"create"`
+	Export bool  `json:"export"`
+	Import bool  `json:"import"`
+}
+
+// Role is a named bundle of permissions. Users hold one or more.
+type Role struct {
+	Code  string          `json:"code"`
+	Label i18n.Text       `json:"label"`
+	Perms map[string]Perm `json:"perms"` // by entity name
+	// SeeContacts: phone, e-mail and WeChat are shown in clear; otherwise masked.
+	SeeContacts bool `json:"see_contacts"`
+	// Pool: may claim from and release to the shared pool (公海).
+	Pool bool `json:"pool"`
+	// Assign: may reassign records and hand out pool records to others.
+	Assign bool `json:"assign"`
+	// Admin: may manage users, teams, roles, pick-lists, custom fields, rules.
+	Admin bool `json:"admin"`
+	// RequireTOTP: users holding this role must set up a second factor.
+	RequireTOTP bool `json:"require_totp"`
+	BuiltIn     bool `json:"built_in"`
+}
+
+// Built-in role codes.
+const (
+	RoleAdmin    = "admin"
+	RoleManager  = "manager"
+	RoleSales    = "sales"
+	RolePresales = "presales"
+	RoleDelivery = "delivery"
+	RoleService  = "service"
+)
+
+// BaseEntities are the customer-base entities the default roles speak of.
+var BaseEntities = []string{"customer", "contact", "lead", "activity"}
+
+// DefaultRoles is the shipped policy; admins may change it.
+func DefaultRoles() []Role {
+	full := func(s Scope) Perm {
+		return Perm{Read: s, Write: s, Delete: s, Create: true, Export: true, Import: true}
+	}
+	each := func(p Perm) map[string]Perm {
+		m := map[string]Perm{}
+		for _, e := range BaseEntities {
+			m[e] = p
+		}
+		return m
+	}
+	sales := each(Perm{Read: Own, Write: Own, Create: true})
+	sales["activity"] = Perm{Read: Own, Write: Own, Delete: Own, Create: true}
+	readAll := func() map[string]Perm {
+		m := each(Perm{Read: All})
+		m["activity"] = Perm{Read: All, Write: Own, Delete: Own, Create: true}
+		return m
+	}
+	directory := func(m map[string]Perm, admin bool) map[string]Perm {
+		for _, e := range []string{"user", "team"} {
+			if admin {
+				m[e] = full(All)
+			} else {
+				m[e] = Perm{Read: All}
+			}
+		}
+		return m
+	}
+	roles := []Role{
+		{Code: RoleAdmin, Label: i18n.T("管理员", "Administrator"), Perms: each(full(All)), SeeContacts: true, Pool: true, Assign: true, Admin: true, BuiltIn: true},
+		{Code: RoleManager, Label: i18n.T("经理", "Manager"), Perms: each(full(Team)), SeeContacts: true, Pool: true, Assign: true, BuiltIn: true},
+		{Code: RoleSales, Label: i18n.T("销售", "Sales rep"), Perms: sales, SeeContacts: true, Pool: true, BuiltIn: true},
+		{Code: RolePresales, Label: i18n.T("售前工程师", "Pre-sales engineer"), Perms: readAll(), BuiltIn: true},
+		{Code: RoleDelivery, Label: i18n.T("交付协调", "Delivery coordinator"), Perms: readAll(), SeeContacts: true, BuiltIn: true},
+		{Code: RoleService, Label: i18n.T("售后服务", "Service agent"), Perms: readAll(), SeeContacts: true, BuiltIn: true},
+	}
+	for i := range roles {
+		roles[i].Perms = directory(roles[i].Perms, roles[i].Admin)
+	}
+	return roles
+}
+
+// Principal is the user a request acts for.
+type Principal struct {
+	UserID string
+	Name   string
+	Email  string
+	TeamID string
+	// Teams is the user's team and all its sub-teams (for Team scope).
+	Teams []string
+	Roles []Role
+	// ReadOnly is set for API tokens with the read scope.
+	ReadOnly bool
+	// System marks internal callers (jobs, CLI imports run as a named user still use a user).
+	System bool
+}
+
+// SystemPrincipal acts for background jobs: it may do anything.
+func SystemPrincipal() *Principal {
+	return &Principal{System: true, Name: "system", Roles: []Role{{Code: RoleAdmin, Admin: true, SeeContacts: true, Pool: true, Assign: true, Perms: map[string]Perm{}}}}
+}
+
+// Perm is the union of the principal's roles' permissions on an entity.
+func (p *Principal) Perm(entity string) Perm {
+	var out Perm
+	if p.System {
+		return Perm{Read: All, Write: All, Delete: All, Create: true, Export: true, Import: true}
+	}
+	for _, r := range p.Roles {
+		rp, ok := r.Perms[entity]
+		if !ok {
+			continue
+		}
+		out.Read = max(out.Read, rp.Read)
+		out.Write = max(out.Write, rp.Write)
+		out.Delete = max(out.Delete, rp.Delete)
+		out.Create = out.Create || rp.Create
+		out.Export = out.Export || rp.Export
+		out.Import = out.Import || rp.Import
+	}
+	if p.ReadOnly {
+		out.Write, out.Delete, out.Create, out.Import = None, None, false, false
+	}
+	// Write and delete never reach further than read.
+	out.Write = min(out.Write, out.Read)
+	out.Delete = min(out.Delete, out.Read)
+	return out
+}
+
+func (p *Principal) any(f func(Role) bool) bool {
+	if p.System {
+		return true
+	}
+	return slices.ContainsFunc(p.Roles, f)
+}
+
+// SeeContacts reports whether contact details are shown unmasked.
+func (p *Principal) SeeContacts() bool { return p.any(func(r Role) bool { return r.SeeContacts }) }
+
+// CanPool reports whether the user may claim from and release to the pool.
+func (p *Principal) CanPool() bool {
+	return !p.ReadOnly && p.any(func(r Role) bool { return r.Pool })
+}
+
+// CanAssign reports whether the user may reassign records to others.
+func (p *Principal) CanAssign() bool {
+	return !p.ReadOnly && p.any(func(r Role) bool { return r.Assign })
+}
+
+// IsAdmin reports whether the user may change settings.
+func (p *Principal) IsAdmin() bool {
+	return p.any(func(r Role) bool { return r.Admin })
+}
+
+// HasRole reports whether the user holds a role.
+func (p *Principal) HasRole(code string) bool {
+	return p.any(func(r Role) bool { return r.Code == code })
+}
+
+// NeedsTOTP reports whether one of the user's roles requires a second factor.
+func (p *Principal) NeedsTOTP() bool {
+	return !p.System && slices.ContainsFunc(p.Roles, func(r Role) bool { return r.RequireTOTP })
+}
+
+// InTeams reports whether a team is within the user's team subtree.
+func (p *Principal) InTeams(teamID string) bool {
+	return teamID != "" && slices.Contains(p.Teams, teamID)
+}
+
+// Reaches reports whether a scope covers a record with the given owner and
+// team. It is the policy oracle the SQL predicate must agree with.
+func (p *Principal) Reaches(s Scope, ownerID, teamID string) bool {
+	switch s {
+	case All:
+		return true
+	case Team:
+		return (ownerID != "" && ownerID == p.UserID) || p.InTeams(teamID)
+	case Own:
+		return ownerID != "" && ownerID == p.UserID
+	}
+	return false
+}
+
+// Sees is the policy oracle for reading one record: the scope reaches it,
+// or it lies unowned in a shared pool and the user works the pool. The SQL
+// predicate (store.Visible) must admit exactly these rows.
+func (p *Principal) Sees(s Scope, pooled bool, ownerID, teamID string) bool {
+	if s == All {
+		return true
+	}
+	if s == None {
+		return false
+	}
+	return p.Reaches(s, ownerID, teamID) || (pooled && ownerID == "" && p.CanPool())
+}
+
+// RoleCodes lists the codes of the user's roles.
+func (p *Principal) RoleCodes() []string {
+	out := make([]string, len(p.Roles))
+	for i, r := range p.Roles {
+		out[i] = r.Code
+	}
+	return out
+}

@@ -1,0 +1,135 @@
+// Package app wires the services together: configuration, the database,
+// the record and area services, sign-in, jobs, and first-start seeding.
+// cmd/closeloop and the in-process tests both build an App.
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+	_ "time/tzdata" // the company time zone must resolve on machines without zoneinfo
+
+	"closeloop/internal/access"
+	"closeloop/internal/auth"
+	"closeloop/internal/crm"
+	"closeloop/internal/customers"
+	"closeloop/internal/jobs"
+	"closeloop/internal/records"
+	"closeloop/internal/store"
+)
+
+// Config is the run-time configuration (flags and CLOSELOOP_* variables).
+type Config struct {
+	Addr        string // listen address
+	DataDir     string // SQLite file and local state
+	DB          string // postgres://… selects PostgreSQL
+	Synchronous string // SQLite synchronous pragma
+	TimeZone    string // the company time zone (Asia/Shanghai)
+	BaseURL     string // public URL, for links printed or mailed
+	Demo        bool   // load the demo data set on first start
+	NoJobs      bool   // do not run background jobs in this process
+}
+
+// FromEnv fills unset fields from CLOSELOOP_* environment variables and
+// applies defaults.
+func (c *Config) FromEnv() {
+	env := func(dst *string, name, def string) {
+		if *dst == "" {
+			*dst = os.Getenv(name)
+		}
+		if *dst == "" {
+			*dst = def
+		}
+	}
+	env(&c.Addr, "CLOSELOOP_ADDR", "127.0.0.1:8080")
+	env(&c.DataDir, "CLOSELOOP_DATA", "closeloop-data")
+	env(&c.DB, "CLOSELOOP_DB", "")
+	env(&c.Synchronous, "CLOSELOOP_SQLITE_SYNCHRONOUS", "FULL")
+	env(&c.TimeZone, "CLOSELOOP_TZ", "Asia/Shanghai")
+	env(&c.BaseURL, "CLOSELOOP_BASE_URL", "")
+}
+
+// App holds the running services.
+type App struct {
+	Cfg       Config
+	DB        *store.DB
+	Loc       *time.Location
+	Records   *records.Service
+	Customers *customers.Service
+	Auth      *auth.Service
+	Jobs      *jobs.Runner
+}
+
+// Open connects to the database, migrates, seeds shipped defaults and
+// builds the services.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	cfg.FromEnv()
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("app: time zone %q: %w", cfg.TimeZone, err)
+	}
+	db, err := store.Open(ctx, store.Config{DSN: cfg.DB, DataDir: cfg.DataDir, Synchronous: cfg.Synchronous, Decls: crm.Entities()})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, DB: db, Loc: loc}
+	a.Records = records.New(db, loc)
+	a.Customers = customers.New(a.Records)
+	a.Auth = auth.New(db, a.Records)
+	a.Jobs = jobs.New(db)
+	if err := a.seed(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.registerJobs()
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+func (a *App) registerJobs() {
+	a.Jobs.Handle("pool.sweep", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Customers.SweepPool(ctx, 1000)
+		return err
+	})
+	a.Jobs.Every("pool.sweep", 5*time.Minute)
+}
+
+// seed writes the shipped roles, pick-lists and pool rules the first time,
+// and never overwrites what an admin changed.
+func (a *App) seed(ctx context.Context) error {
+	err := a.DB.Write(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM roles`).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			for _, r := range access.DefaultRoles() {
+				if err := a.DB.SaveRole(ctx, tx, r); err != nil {
+					return err
+				}
+			}
+		}
+		for list, opts := range crm.DefaultPicklists {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM picklists WHERE list = $1`, list).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			for i, o := range opts {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO picklists (list, code, label_zh, label_en, position, active) VALUES ($1, $2, $3, $4, $5, TRUE)`,
+					list, o.Code, o.Label.Zh, o.Label.En, i+1); err != nil {
+					return err
+				}
+			}
+		}
+		return a.Customers.SeedDefaults(ctx, tx)
+	})
+	if err != nil {
+		return fmt.Errorf("app: seed: %w", err)
+	}
+	return a.DB.ReloadSchema(ctx)
+}

@@ -1,0 +1,132 @@
+package customers
+
+import (
+	"context"
+	"fmt"
+
+	"closeloop/internal/access"
+	"closeloop/internal/crm"
+	"closeloop/internal/entity"
+	"closeloop/internal/store"
+)
+
+// Duplicate is an existing record that looks like the one being saved.
+// Records the user may not open are still reported (name and owner only), so
+// two reps do not unknowingly work the same customer (撞单).
+type Duplicate struct {
+	Entity  string `json:"entity"`
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Reason  string `json:"reason"` // name, phone, email
+	OwnerID string `json:"owner_id,omitempty"`
+	Owner   string `json:"owner,omitempty"`
+}
+
+type dupProbe struct {
+	entity, table, col, reason, ownerExpr, titleCol string
+	value                                           string
+}
+
+// duplicates finds records matching rec by normalised company name, phone
+// or e-mail. It runs inside the write transaction.
+func (s *Service) duplicates(ctx context.Context, q store.Querier, entityName string, rec entity.Record) ([]Duplicate, error) {
+	var probes []dupProbe
+	phone, email := rec.Str("phone"), rec.Str("email")
+	custOwner := "t.owner_id"
+	contactOwner := "(SELECT c.owner_id FROM customers c WHERE c.id = t.customer_id)"
+	switch entityName {
+	case "customer":
+		probes = append(probes, dupProbe{"customer", "customers", "name_norm", "name", custOwner, "name", rec.Str("name_norm")})
+		if phone != "" {
+			probes = append(probes, dupProbe{"customer", "customers", "phone", "phone", custOwner, "name", phone})
+		}
+	case "contact":
+		if phone != "" {
+			probes = append(probes, dupProbe{"contact", "contacts", "phone", "phone", contactOwner, "name", phone})
+		}
+		if email != "" {
+			probes = append(probes, dupProbe{"contact", "contacts", "email", "email", contactOwner, "name", email})
+		}
+	case "lead":
+		if c := rec.Str("company_norm"); c != "" {
+			probes = append(probes, dupProbe{"customer", "customers", "name_norm", "name", custOwner, "name", c})
+			probes = append(probes, dupProbe{"lead", "leads", "company_norm", "name", custOwner, "name", c})
+		}
+		if phone != "" {
+			probes = append(probes, dupProbe{"lead", "leads", "phone", "phone", custOwner, "name", phone})
+			probes = append(probes, dupProbe{"contact", "contacts", "phone", "phone", contactOwner, "name", phone})
+		}
+		if email != "" {
+			probes = append(probes, dupProbe{"lead", "leads", "email", "email", custOwner, "name", email})
+			probes = append(probes, dupProbe{"contact", "contacts", "email", "email", contactOwner, "name", email})
+		}
+	}
+	var out []Duplicate
+	seen := map[string]bool{}
+	for _, pr := range probes {
+		if pr.value == "" {
+			continue
+		}
+		extra := ""
+		if pr.entity == "lead" {
+			extra = " AND t.status NOT IN ('converted', 'disqualified')"
+		}
+		rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT t.id, t.%s, %s FROM %s t WHERE t.%s = $1 AND t.id <> $2 AND t.deleted_at IS NULL%s LIMIT 10`,
+			pr.titleCol, pr.ownerExpr, pr.table, pr.col, extra), pr.value, rec.ID())
+		if err != nil {
+			return nil, fmt.Errorf("customers: duplicates: %w", err)
+		}
+		for rows.Next() {
+			var d Duplicate
+			var owner *string
+			if err := rows.Scan(&d.ID, &d.Title, &owner); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			d.Entity, d.Reason, d.OwnerID = pr.entity, pr.reason, deref(owner)
+			if !seen[d.ID] {
+				seen[d.ID] = true
+				out = append(out, d)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.fillOwners(ctx, q, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Service) fillOwners(ctx context.Context, q store.Querier, ds []Duplicate) error {
+	for i := range ds {
+		if ds[i].OwnerID == "" {
+			continue
+		}
+		var name string
+		if err := q.QueryRowContext(ctx, `SELECT name FROM users WHERE id = $1`, ds[i].OwnerID).Scan(&name); err == nil {
+			ds[i].Owner = name
+		}
+	}
+	return nil
+}
+
+// Duplicates checks a would-be record before it is saved (the form shows
+// the result; the API offers it as its own endpoint).
+func (s *Service) Duplicates(ctx context.Context, p *access.Principal, entityName string, rec entity.Record) ([]Duplicate, error) {
+	rec = rec.Clone()
+	switch entityName {
+	case "customer":
+		rec["name_norm"] = crm.NormalizeCompany(rec.Str("name"))
+	case "lead":
+		if c := rec.Str("company"); c != "" {
+			rec["company_norm"] = crm.NormalizeCompany(c)
+		}
+	}
+	if rec.ID() == "" {
+		rec["id"] = "00000000-0000-0000-0000-000000000000"
+	}
+	return s.duplicates(ctx, s.DB.R(), entityName, rec)
+}

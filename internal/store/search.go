@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"closeloop/internal/access"
+	"closeloop/internal/entity"
+	"closeloop/internal/search"
+)
+
+// VisTokens are the visibility tokens stored with a record's search tokens:
+// its entity, and the owners and teams through which it is visible, so that a
+// search for a restricted user intersects posting lists instead of filtering
+// rows afterwards.
+func VisTokens(entityName string, owners, teams []string, pooled bool) []string {
+	out := []string{"_e" + entityName}
+	for _, o := range owners {
+		if o != "" {
+			out = append(out, "_o"+hexID(o))
+		}
+	}
+	for _, t := range teams {
+		if t != "" {
+			out = append(out, "_t"+hexID(t))
+		}
+	}
+	if pooled {
+		out = append(out, "_pool")
+	}
+	return out
+}
+
+func hexID(id string) string { return strings.ReplaceAll(strings.ToLower(id), "-", "") }
+
+// IndexDoc replaces the search document of a record. The document gets a
+// fresh row id, so recently changed records come first in results.
+func (db *DB) IndexDoc(ctx context.Context, q Querier, entityName, id string, tokens []string) error {
+	if err := db.UnindexDoc(ctx, q, id); err != nil {
+		return err
+	}
+	text := strings.Join(tokens, " ")
+	if db.Dialect == Postgres {
+		_, err := q.ExecContext(ctx, `INSERT INTO search_docs (entity, record_id, tsv) VALUES ($1, $2, array_to_tsvector(string_to_array($3, ' ')))`, entityName, id, text)
+		if err != nil {
+			return fmt.Errorf("store: index %s: %w", entityName, err)
+		}
+		return nil
+	}
+	var rowid int64
+	if err := q.QueryRowContext(ctx, `INSERT INTO search_docs (entity, record_id) VALUES ($1, $2) RETURNING id`, entityName, id).Scan(&rowid); err != nil {
+		return fmt.Errorf("store: index %s: %w", entityName, err)
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO search_fts (rowid, tokens) VALUES ($1, $2)`, rowid, text); err != nil {
+		return fmt.Errorf("store: index %s: %w", entityName, err)
+	}
+	return nil
+}
+
+// UnindexDoc removes a record from the search index.
+func (db *DB) UnindexDoc(ctx context.Context, q Querier, id string) error {
+	if db.Dialect == Postgres {
+		_, err := q.ExecContext(ctx, `DELETE FROM search_docs WHERE record_id = $1`, id)
+		return err
+	}
+	rows, err := q.QueryContext(ctx, `DELETE FROM search_docs WHERE record_id = $1 RETURNING id`, id)
+	if err != nil {
+		return fmt.Errorf("store: unindex: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, n)
+	}
+	rows.Close()
+	for _, n := range ids {
+		if _, err := q.ExecContext(ctx, `DELETE FROM search_fts WHERE rowid = $1`, n); err != nil {
+			return fmt.Errorf("store: unindex: %w", err)
+		}
+	}
+	return rows.Err()
+}
+
+// SearchCond restricts a list to records of one entity matching a free-text
+// query; false when the text has nothing searchable.
+func (db *DB) SearchCond(entityName, text string, a *Args) (string, bool) {
+	sq, ok := search.Parse(text)
+	if !ok {
+		return "", false
+	}
+	if db.Dialect == Postgres {
+		m := sq.TSQuery() + " & " + search.QuoteTS("_e"+entityName)
+		return "t.id IN (SELECT d.record_id FROM search_docs d WHERE d.tsv @@ " + a.Add(m) + "::tsquery)", true
+	}
+	m := "(" + sq.FTS5() + ") AND " + search.QuoteFTS5("_e"+entityName)
+	return "t.id IN (SELECT d.record_id FROM search_docs d WHERE d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH " + a.Add(m) + "))", true
+}
+
+// SearchScope is one entity a search covers, at the caller's read scope.
+type SearchScope struct {
+	Entity *entity.Entity
+	Scope  access.Scope
+}
+
+// Hit is one search result before it is loaded.
+type Hit struct {
+	Entity string
+	ID     string
+}
+
+// Search finds records matching text across several entities, applying the
+// principal's visibility inside the full-text match.
+func (db *DB) Search(ctx context.Context, text string, p *access.Principal, scopes []SearchScope, limit int) ([]Hit, error) {
+	sq, ok := search.Parse(text)
+	if !ok || len(scopes) == 0 {
+		return nil, nil
+	}
+	pg := db.Dialect == Postgres
+	quote, and, or := search.QuoteFTS5, " AND ", " OR "
+	if pg {
+		quote, and, or = search.QuoteTS, " & ", " | "
+	}
+	var ents []string
+	for _, sc := range scopes {
+		if sc.Scope == access.None {
+			continue
+		}
+		e := quote("_e" + sc.Entity.Name)
+		if sc.Scope == access.All {
+			ents = append(ents, e)
+			continue
+		}
+		var vis []string
+		if p.UserID != "" {
+			vis = append(vis, quote("_o"+hexID(p.UserID)))
+		}
+		if sc.Scope == access.Team {
+			for _, t := range p.Teams {
+				vis = append(vis, quote("_t"+hexID(t)))
+			}
+		}
+		if p.CanPool() && db.pooled(sc.Entity) {
+			vis = append(vis, quote("_pool"))
+		}
+		if len(vis) == 0 {
+			continue
+		}
+		ents = append(ents, "("+e+and+"("+strings.Join(vis, or)+"))")
+	}
+	if len(ents) == 0 {
+		return nil, nil
+	}
+	var query string
+	var match string
+	if pg {
+		match = "(" + sq.TSQuery() + ") & (" + strings.Join(ents, or) + ")"
+		query = `SELECT entity, record_id FROM search_docs WHERE tsv @@ $1::tsquery ORDER BY id DESC LIMIT $2`
+	} else {
+		match = "(" + sq.FTS5() + ") AND (" + strings.Join(ents, or) + ")"
+		query = `SELECT d.entity, d.record_id FROM search_fts f JOIN search_docs d ON d.id = f.rowid
+			WHERE search_fts MATCH $1 ORDER BY f.rowid DESC LIMIT $2`
+	}
+	rows, err := db.r.QueryContext(ctx, query, match, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	defer rows.Close()
+	var out []Hit
+	for rows.Next() {
+		var h Hit
+		if err := rows.Scan(&h.Entity, &h.ID); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// pooled reports whether an entity's records can be visible through a pool:
+// itself pooled, or through a pooled parent.
+func (db *DB) pooled(e *entity.Entity) bool {
+	if e.Vis.Pool {
+		return true
+	}
+	for _, fk := range e.Vis.Parents {
+		if f := e.Field(fk); f != nil {
+			if pe := db.Schema().Entity(f.Ref); pe != nil && pe.Vis.Pool {
+				return true
+			}
+		}
+	}
+	return false
+}
