@@ -11,9 +11,11 @@ import (
 	_ "time/tzdata" // the company time zone must resolve on machines without zoneinfo
 
 	"closeloop/internal/access"
+	"closeloop/internal/admin"
 	"closeloop/internal/auth"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
+	"closeloop/internal/importer"
 	"closeloop/internal/jobs"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
@@ -58,6 +60,9 @@ type App struct {
 	Records   *records.Service
 	Customers *customers.Service
 	Auth      *auth.Service
+	Admin     *admin.Service
+	Importer  *importer.Service
+	Imports   *importer.Runs
 	Jobs      *jobs.Runner
 }
 
@@ -77,7 +82,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Records = records.New(db, loc)
 	a.Customers = customers.New(a.Records)
 	a.Auth = auth.New(db, a.Records)
+	a.Admin = admin.New(db)
 	a.Jobs = jobs.New(db)
+	a.Importer = importer.New(a.Records)
+	a.Imports = importer.NewRuns(a.Importer, a.Jobs)
 	if err := a.seed(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -75,10 +75,10 @@ var Customer = (&entity.Entity{
 	Fields: []*entity.Field{
 		{Name: "name", Label: i18n.T("客户名称", "Name"), Kind: entity.Text, Required: true, Flags: std | entity.Listed | entity.Search | entity.PersonName | entity.NotNull | entity.Unique},
 		{Name: "short_name", Label: i18n.T("简称", "Short name"), Kind: entity.Text, Flags: std | entity.Search | entity.PersonName},
-		{Name: "kind", Label: i18n.T("客户类型", "Type"), Kind: entity.Select, Required: true, Flags: std | entity.NotNull, Options: []entity.Option{
+		{Name: "kind", Label: i18n.T("客户类型", "Type"), Kind: entity.Select, Required: true, Default: "company", Flags: std | entity.NotNull, Options: []entity.Option{
 			opt("company", "企业", "Company"), opt("individual", "个人", "Individual")}},
 		{Name: "level", Label: i18n.T("客户级别", "Level"), Kind: entity.Select, Picklist: "customer_level", Flags: std | entity.Listed},
-		{Name: "status", Label: i18n.T("客户状态", "Status"), Kind: entity.Select, Required: true, Flags: std | entity.Listed | entity.NotNull, Options: []entity.Option{
+		{Name: "status", Label: i18n.T("客户状态", "Status"), Kind: entity.Select, Required: true, Default: StatusProspect, Flags: std | entity.Listed | entity.NotNull, Options: []entity.Option{
 			opt(StatusProspect, "潜在", "Prospect"), opt(StatusIntent, "意向", "Intent"), opt(StatusWon, "成交", "Won"), opt(StatusLost, "流失", "Lost")}},
 		{Name: "industry", Label: i18n.T("行业", "Industry"), Kind: entity.Select, Picklist: "industry", Flags: std | entity.Listed},
 		{Name: "source", Label: i18n.T("客户来源", "Source"), Kind: entity.Select, Picklist: "source", Flags: std},
@@ -119,7 +119,7 @@ var Contact = (&entity.Entity{
 		{Name: "title", Label: i18n.T("职务", "Title"), Kind: entity.Text, Flags: std | entity.Listed | entity.Search},
 		{Name: "department", Label: i18n.T("部门", "Department"), Kind: entity.Text, Flags: std},
 		{Name: "decision_role", Label: i18n.T("决策角色", "Decision role"), Kind: entity.Select, Options: DecisionRoles, Flags: std | entity.Listed},
-		{Name: "is_primary", Label: i18n.T("主要联系人", "Primary contact"), Kind: entity.Bool, Flags: std | entity.NotNull},
+		{Name: "is_primary", Label: i18n.T("主要联系人", "Primary contact"), Kind: entity.Bool, Default: false, Flags: std | entity.NotNull},
 		{Name: "phone", Label: i18n.T("手机", "Mobile"), Kind: entity.Phone, Flags: std | entity.Contact | entity.Search | entity.Listed | entity.Unique},
 		{Name: "office_phone", Label: i18n.T("办公电话", "Office phone"), Kind: entity.Phone, Flags: std | entity.Contact | entity.Search},
 		{Name: "email", Label: i18n.T("邮箱", "E-mail"), Kind: entity.Email, Flags: std | entity.Contact | entity.Search | entity.Unique},
@@ -128,9 +128,9 @@ var Contact = (&entity.Entity{
 		{Name: "birthday_calendar", Label: i18n.T("生日历法", "Birthday calendar"), Kind: entity.Select, Flags: std, Options: []entity.Option{
 			opt("solar", "公历", "Gregorian"), opt("lunar", "农历", "Lunar")}},
 		{Name: "preferences", Label: i18n.T("喜好", "Preferences"), Kind: entity.LongText, Flags: entity.Export | entity.Import},
-		{Name: "marketing_consent", Label: i18n.T("营销许可", "Marketing consent"), Kind: entity.Select, Flags: entity.ReadOnly | f | entity.Export | entity.NotNull, Options: []entity.Option{
+		{Name: "marketing_consent", Label: i18n.T("营销许可", "Marketing consent"), Kind: entity.Select, Default: ConsentUnknown, Flags: entity.ReadOnly | f | entity.Export | entity.NotNull, Options: []entity.Option{
 			opt(ConsentUnknown, "未确认", "Unknown"), opt(ConsentGranted, "已同意", "Granted"), opt(ConsentWithdrawn, "已拒绝", "Withdrawn")}},
-		{Name: "do_not_contact", Label: i18n.T("勿扰", "Do not contact"), Kind: entity.Bool, Flags: entity.ReadOnly | f | entity.Export | entity.NotNull},
+		{Name: "do_not_contact", Label: i18n.T("勿扰", "Do not contact"), Kind: entity.Bool, Default: false, Flags: entity.ReadOnly | f | entity.Export | entity.NotNull},
 		{Name: "notes", Label: i18n.T("备注", "Notes"), Kind: entity.LongText, Flags: entity.Export | entity.Import},
 	},
 }).Init()
@@ -151,7 +151,7 @@ var Lead = (&entity.Entity{
 		{Name: "email", Label: i18n.T("邮箱", "E-mail"), Kind: entity.Email, Flags: std | entity.Contact | entity.Search | entity.Unique},
 		{Name: "wechat", Label: i18n.T("微信", "WeChat"), Kind: entity.Text, MaxLen: 64, Flags: std | entity.Contact | entity.Search},
 		{Name: "source", Label: i18n.T("线索来源", "Source"), Kind: entity.Select, Picklist: "source", Required: true, Flags: std | entity.Listed | entity.NotNull},
-		{Name: "status", Label: i18n.T("状态", "Status"), Kind: entity.Select, Required: true, Flags: std | entity.Listed | entity.NotNull, Options: []entity.Option{
+		{Name: "status", Label: i18n.T("状态", "Status"), Kind: entity.Select, Required: true, Default: LeadNew, Flags: std | entity.Listed | entity.NotNull, Options: []entity.Option{
 			opt(LeadNew, "新线索", "New"), opt(LeadContacted, "已联系", "Contacted"), opt(LeadQualified, "已确认", "Qualified"),
 			opt(LeadConverted, "已转化", "Converted"), opt(LeadDisqualified, "无效", "Disqualified")}},
 		{Name: "disqualify_reason", Label: i18n.T("无效原因", "Disqualification reason"), Kind: entity.Select, Picklist: "disqualify_reason", Flags: std},
@@ -184,7 +184,7 @@ var Activity = (&entity.Entity{
 	Fields: []*entity.Field{
 		{Name: "kind", Label: i18n.T("类型", "Type"), Kind: entity.Select, Options: ActivityKinds, Required: true, Flags: std | entity.Listed | entity.NotNull},
 		{Name: "subject", Label: i18n.T("主题", "Subject"), Kind: entity.Text, Required: true, Flags: std | entity.Listed | entity.NotNull},
-		{Name: "occurred_at", Label: i18n.T("时间", "When"), Kind: entity.DateTime, Required: true, Flags: std | entity.Listed | entity.NotNull},
+		{Name: "occurred_at", Label: i18n.T("时间", "When"), Kind: entity.DateTime, Flags: std | entity.Listed | entity.NotNull},
 		{Name: "duration_minutes", Label: i18n.T("时长（分钟）", "Duration (min)"), Kind: entity.Integer, Min: ptr(0), Max: ptr(24 * 60), Flags: std},
 		{Name: "customer_id", Label: i18n.T("客户", "Customer"), Kind: entity.Ref, Ref: "customer", Flags: f | entity.Export | entity.Import | entity.Listed},
 		{Name: "contact_id", Label: i18n.T("联系人", "Contact"), Kind: entity.Ref, Ref: "contact", Flags: f | entity.Export | entity.Import},
@@ -194,7 +194,7 @@ var Activity = (&entity.Entity{
 		{Name: "summary", Label: i18n.T("内容纪要", "Summary"), Kind: entity.LongText, Flags: entity.Export | entity.Import | f},
 		{Name: "next_step", Label: i18n.T("下一步", "Next step"), Kind: entity.Text, MaxLen: 300, Flags: std | entity.Listed},
 		{Name: "next_step_due", Label: i18n.T("下一步截止", "Next step due"), Kind: entity.Date, Flags: std | entity.Listed},
-		{Name: "next_step_done", Label: i18n.T("下一步已完成", "Next step done"), Kind: entity.Bool, Flags: std | entity.NotNull},
+		{Name: "next_step_done", Label: i18n.T("下一步已完成", "Next step done"), Kind: entity.Bool, Default: false, Flags: std | entity.NotNull},
 	},
 }).Init()
 
@@ -215,9 +215,9 @@ var User = (&entity.Entity{
 		{Name: "team_id", Label: i18n.T("团队", "Team"), Kind: entity.Ref, Ref: "team", Flags: f | entity.Export | entity.Import | entity.Listed},
 		{Name: "lang", Label: i18n.T("界面语言", "Language"), Kind: entity.Select, Flags: std, Options: []entity.Option{
 			opt("zh-CN", "简体中文", "Chinese (Simplified)"), opt("en", "English", "English")}},
-		{Name: "active", Label: i18n.T("启用", "Active"), Kind: entity.Bool, Flags: std | entity.Listed | entity.NotNull},
+		{Name: "active", Label: i18n.T("启用", "Active"), Kind: entity.Bool, Default: true, Flags: std | entity.Listed | entity.NotNull},
 		{Name: "last_login_at", Label: i18n.T("最近登录", "Last sign-in"), Kind: entity.DateTime, Flags: entity.ReadOnly | f | s | entity.Listed},
-		{Name: "totp_enabled", Label: i18n.T("两步验证", "Two-factor"), Kind: entity.Bool, Flags: entity.ReadOnly | f | entity.Listed | entity.NotNull},
+		{Name: "totp_enabled", Label: i18n.T("两步验证", "Two-factor"), Kind: entity.Bool, Default: false, Flags: entity.ReadOnly | f | entity.Listed | entity.NotNull},
 	},
 }).Init()
 

@@ -96,6 +96,7 @@ type Field struct {
 	Picklist string   // admin-edited option list for select/multiselect
 	Options  []Option // fixed options when Picklist is empty
 	Ref      string   // entity name a Ref field points to
+	Default  any      // canonical value used when a create leaves the field empty
 	Custom   bool     // added by an admin at run time
 	Help     i18n.Text
 }

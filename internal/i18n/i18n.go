@@ -51,20 +51,39 @@ func (t Text) In(l Lang) string {
 	return t.En
 }
 
-//go:embed locales/*.json
+//go:embed locales
 var files embed.FS
 
 var catalogues = map[Lang]map[string]string{}
 
+// init loads locales/<lang>/*.json; each area keeps its own file, and a key
+// defined twice is a bug caught at start-up.
 func init() {
 	for _, l := range Langs {
-		b, err := files.ReadFile("locales/" + string(l) + ".json")
+		dir := "locales/" + string(l)
+		entries, err := files.ReadDir(dir)
 		if err != nil {
 			panic(fmt.Sprintf("i18n: missing catalogue %s: %v", l, err))
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(fmt.Sprintf("i18n: bad catalogue %s: %v", l, err))
+		for _, e := range entries {
+			if !strings.HasSuffix(e.Name(), ".json") {
+				continue
+			}
+			b, err := files.ReadFile(dir + "/" + e.Name())
+			if err != nil {
+				panic(err)
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				panic(fmt.Sprintf("i18n: bad catalogue %s/%s: %v", l, e.Name(), err))
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					panic(fmt.Sprintf("i18n: key %q defined twice in %s", k, l))
+				}
+				m[k] = v
+			}
 		}
 		catalogues[l] = m
 	}

@@ -227,6 +227,11 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, p *access.Principa
 	if err := errs.Validation(bad); err != nil {
 		return nil, err
 	}
+	for _, f := range e.Fields {
+		if f.Default != nil && entity.IsEmpty(rec[f.Name]) {
+			rec[f.Name] = f.Default
+		}
+	}
 	now := store.Now()
 	rec["id"] = store.NewID()
 	rec["version"] = int64(1)
