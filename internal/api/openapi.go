@@ -251,7 +251,7 @@ func OpenAPI(s *entity.Schema) obj {
 			"get": obj{"tags": tag, "summary": "List " + e.Plural.In(i18n.EN) + " (" + e.Plural.Zh + ")", "operationId": "list" + name,
 				"parameters": listParams(s, e), "responses": withResponses(obj{"200": obj{"description": "a page", "content": jsonContent(ref(name + "List"))}}, "400", "401", "403", "422")},
 			"post": obj{"tags": tag, "summary": "Create a " + strings.ToLower(e.Label.In(i18n.EN)), "operationId": "create" + name,
-				"parameters": []obj{{"name": "allow_duplicate", "in": "query", "description": "create even if it looks like an existing record", "schema": obj{"type": "boolean"}}},
+				"parameters":  []obj{{"name": "allow_duplicate", "in": "query", "description": "create even if it looks like an existing record", "schema": obj{"type": "boolean"}}},
 				"requestBody": obj{"required": true, "content": jsonContent(ref(name + "Input"))},
 				"responses":   withResponses(obj{"201": obj{"description": "created", "content": jsonContent(ref(name))}}, "400", "401", "403", "409", "422")},
 		}
@@ -340,7 +340,7 @@ func processPaths(paths obj) {
 			obj{"type": "object", "required": []string{"owner_id"}, "properties": obj{"owner_id": obj{"type": "string", "format": "uuid"}}}, okJSON(ref(schema)), "401", "403", "404", "422")}
 		paths["/api/v1/"+res+"/{id}/timeline"] = obj{"parameters": idOnly, "get": obj{"tags": []string{res}, "summary": "The record's story, newest first", "operationId": "timeline" + schema,
 			"parameters": []obj{{"name": "before", "in": "query", "schema": obj{"type": "string", "format": "date-time"}}, {"name": "limit", "in": "query", "schema": obj{"type": "integer"}}},
-			"responses": withResponses(okJSON(obj{"type": "object", "properties": obj{"items": obj{"type": "array", "items": obj{"type": "object"}}, "next_before": obj{"type": "string"}}}), "401", "404")}}
+			"responses":  withResponses(okJSON(obj{"type": "object", "properties": obj{"items": obj{"type": "array", "items": obj{"type": "object"}}, "next_before": obj{"type": "string"}}}), "401", "404")}}
 	}
 	for _, res := range []string{"customers", "contacts", "leads"} {
 		paths["/api/v1/"+res+"/duplicates"] = obj{"post": post(res, "Find existing records that look like this one (before saving)", "duplicates"+res,
@@ -384,7 +384,7 @@ func processPaths(paths obj) {
 	paths["/api/v1/custom-fields"] = obj{"get": simpleGet("admin", "Custom fields", "listCustomFields")["get"],
 		"post": post("admin", "Add a custom field (admins)", "createCustomField", obj{"type": "object", "required": []string{"entity", "name", "kind"}, "properties": obj{
 			"entity": obj{"type": "string"}, "name": obj{"type": "string"}, "label_zh": obj{"type": "string"}, "label_en": obj{"type": "string"},
-			"kind": obj{"type": "string", "enum": []string{"text", "textarea", "number", "money", "date", "boolean", "select", "multiselect", "user"}},
+			"kind":     obj{"type": "string", "enum": []string{"text", "textarea", "number", "money", "date", "boolean", "select", "multiselect", "user"}},
 			"picklist": obj{"type": "string"}, "required": obj{"type": "boolean"}}}, obj{"201": obj{"description": "created", "content": jsonContent(obj{"type": "object"})}}, "401", "403", "422")}
 	paths["/api/v1/custom-fields/{entity}/{name}"] = obj{"delete": obj{"tags": []string{"admin"}, "summary": "Remove a custom field and its data (confirm=true)", "operationId": "deleteCustomField",
 		"parameters": []obj{{"name": "entity", "in": "path", "required": true, "schema": obj{"type": "string"}}, {"name": "name", "in": "path", "required": true, "schema": obj{"type": "string"}},

@@ -59,19 +59,19 @@ func (k Kind) IsText() bool {
 type Flag uint32
 
 const (
-	Filter   Flag = 1 << iota // may be used in list filters
-	Sort                      // may be used as the list sort key
-	Search                    // feeds the search index
-	Listed                    // shown as a column in the default list
-	Export                    // written by export
-	Import                    // accepted by import
-	Contact                   // a contact detail: masked for roles without the right
-	ReadOnly                  // set only by the system or a process, never by generic writes
-	NotNull                   // the column is NOT NULL (keyset paging needs no NULL branch)
-	PersonName                // a person's or company's name: indexed with pinyin too
-	Hidden                    // not shown in generic forms or detail pages
-	Virtual                   // not a column of the entity's table
-	Unique                    // may serve as an upsert key on import
+	Filter     Flag = 1 << iota // may be used in list filters
+	Sort                        // may be used as the list sort key
+	Search                      // feeds the search index
+	Listed                      // shown as a column in the default list
+	Export                      // written by export
+	Import                      // accepted by import
+	Contact                     // a contact detail: masked for roles without the right
+	ReadOnly                    // set only by the system or a process, never by generic writes
+	NotNull                     // the column is NOT NULL (keyset paging needs no NULL branch)
+	PersonName                  // a person's or company's name: indexed with pinyin too
+	Hidden                      // not shown in generic forms or detail pages
+	Virtual                     // not a column of the entity's table
+	Unique                      // may serve as an upsert key on import
 )
 
 // Std is the usual set for an ordinary user-editable field.
