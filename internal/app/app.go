@@ -74,7 +74,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: time zone %q: %w", cfg.TimeZone, err)
 	}
-	db, err := store.Open(ctx, store.Config{DSN: cfg.DB, DataDir: cfg.DataDir, Synchronous: cfg.Synchronous, Decls: crm.Entities()})
+	db, err := store.Open(ctx, store.Config{DSN: cfg.DB, DataDir: cfg.DataDir, Synchronous: cfg.Synchronous, Decls: crm.Entities(), Loc: loc})
 	if err != nil {
 		return nil, err
 	}

@@ -592,3 +592,20 @@ func (s *Service) prepareTeam(ctx context.Context, tx *store.Tx, p *access.Princ
 	}
 	return nil
 }
+
+// afterTeam refuses to delete a team that still has members or sub-teams:
+// their records would lose the team that makes them visible to a manager.
+func (s *Service) afterTeam(ctx context.Context, tx *store.Tx, p *access.Principal, ch records.Change) error {
+	if ch.Action != records.Delete {
+		return nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users WHERE team_id = $1 AND deleted_at IS NULL) +
+		(SELECT count(*) FROM teams WHERE parent_id = $1 AND deleted_at IS NULL)`, ch.New.ID()).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return errs.New(errs.Unprocessable, "team_not_empty")
+	}
+	return nil
+}

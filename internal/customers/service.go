@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -29,7 +28,6 @@ type Service struct {
 	loadedAt  time.Time
 	rulesTTL  time.Duration
 	nowFunc   func() time.Time
-	loadedVer int64
 }
 
 // New creates the service and registers its hooks on r.
@@ -40,7 +38,7 @@ func New(r *records.Service) *Service {
 	r.On("lead", records.Hooks{Prepare: s.prepareLead, After: s.afterLead})
 	r.On("activity", records.Hooks{Prepare: s.prepareActivity, After: s.afterActivity})
 	r.On("user", records.Hooks{Prepare: s.prepareUser, After: s.afterUser})
-	r.On("team", records.Hooks{Prepare: s.prepareTeam})
+	r.On("team", records.Hooks{Prepare: s.prepareTeam, After: s.afterTeam})
 	return s
 }
 
@@ -49,10 +47,7 @@ func (s *Service) SetClock(now func() time.Time) { s.nowFunc = now }
 
 func (s *Service) now() time.Time { return s.nowFunc() }
 
-const (
-	poolRulesKey    = "pool.rules"
-	poolSettingsKey = "pool.settings"
-)
+const poolSettingsKey = "pool.settings"
 
 // PoolRules returns the pool rules and settings, cached briefly so that a
 // write does not read them every time (and so several servers converge
@@ -125,6 +120,5 @@ func (s *Service) SeedDefaults(ctx context.Context, tx *store.Tx) error {
 			return err
 		}
 	}
-	_ = strconv.Itoa
 	return nil
 }

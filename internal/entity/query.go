@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"closeloop/internal/errs"
 )
@@ -84,6 +85,9 @@ func (s *Schema) ParseQuery(e *Entity, v url.Values, ignore ...string) (Query, e
 		}
 	}
 	q.Q = strings.TrimSpace(v.Get("q"))
+	if !utf8.ValidString(q.Q) {
+		q.Q = strings.ToValidUTF8(q.Q, "")
+	}
 	if len([]rune(q.Q)) > 100 {
 		bad = append(bad, errs.FieldError{Field: "q", Code: "too_long", Args: map[string]any{"max": 100}})
 	}
@@ -216,14 +220,14 @@ func (s *Schema) parseCond(f *Field, op Op, vals []string) (*Cond, *errs.FieldEr
 		if fe != nil {
 			return nil, fe
 		}
-		if f.Kind == DateTime {
+		if f.Kind == DateTime && len(strings.TrimSpace(vals[0])) <= 11 {
 			// A bare date as an upper bound means the end of that day.
-			if d, ok := ParseDate(vals[0]); ok && len(strings.TrimSpace(vals[0])) <= 10 {
-				t, _ := time.Parse(DateLayout, d)
-				if op == Lte {
-					t = t.Add(24*time.Hour - time.Microsecond)
+			if d, ok := ParseDate(vals[0]); ok {
+				t, _ := time.ParseInLocation(DateLayout, d, s.loc())
+				if op == Lte || op == Gt {
+					t = t.AddDate(0, 0, 1).Add(-time.Microsecond)
 				}
-				x = t
+				x = CanonTime(t)
 			}
 		}
 		return &Cond{Field: f, Op: op, Values: []any{x}}, nil
@@ -246,7 +250,7 @@ func (s *Schema) parseCond(f *Field, op Op, vals []string) (*Cond, *errs.FieldEr
 		if t == "" {
 			return nil, nil
 		}
-		if len([]rune(t)) > 100 {
+		if len([]rune(t)) > 100 || !utf8.ValidString(t) || strings.ContainsRune(t, 0) {
 			return nil, bad
 		}
 		return &Cond{Field: f, Op: Contains, Values: []any{t}}, nil

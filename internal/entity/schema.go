@@ -3,6 +3,7 @@ package entity
 import (
 	"sort"
 	"strings"
+	"time"
 
 	"closeloop/internal/i18n"
 )
@@ -16,6 +17,15 @@ type Schema struct {
 	resources map[string]*Entity
 	order     []string
 	Picklists map[string][]Option
+	// Loc is the company time zone: local times people type are read in it.
+	Loc *time.Location
+}
+
+func (s *Schema) loc() *time.Location {
+	if s.Loc == nil {
+		return time.UTC
+	}
+	return s.Loc
 }
 
 // NewSchema builds a snapshot from declarations, custom fields per entity

@@ -88,10 +88,10 @@ func ParseDate(s string) (string, bool) {
 	if s == "" {
 		return "", false
 	}
-	if len(s) >= 10 && (strings.Contains(s, "T") || strings.Contains(s, " ")) {
-		// A timestamp: keep its date part if it parses.
-		if t, ok := ParseDateTime(s); ok {
-			return t.Format(DateLayout), true
+	if len(s) > 10 && (strings.Contains(s, "T") || strings.Contains(s, " ")) {
+		// A timestamp (an Excel date-time cell): keep its date part.
+		if d, _, ok := strings.Cut(strings.Replace(s, "T", " ", 1), " "); ok {
+			s = d
 		}
 	}
 	r := strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-")
@@ -104,12 +104,26 @@ func ParseDate(s string) (string, bool) {
 	return "", false
 }
 
-// ParseDateTime accepts RFC 3339 and a few local forms (interpreted in the
-// company time zone by the caller when no offset is given; here UTC).
-func ParseDateTime(s string) (time.Time, bool) {
+// ParseDateTime accepts RFC 3339 and a few local forms; times without an
+// offset are read in UTC. ParseLocalDateTime reads them in a time zone.
+func ParseDateTime(s string) (time.Time, bool) { return ParseLocalDateTime(s, time.UTC) }
+
+// ParseLocalDateTime accepts RFC 3339 (its offset wins) and local forms
+// (2026-03-01 09:30, 2026-03-01T09:30, 2026/3/1 9:30, a bare date meaning
+// midnight) read in loc — what people type and what forms send.
+func ParseLocalDateTime(s string, loc *time.Location) (time.Time, bool) {
 	s = strings.TrimSpace(s)
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006/01/02 15:04"} {
-		if t, err := time.Parse(layout, s); err == nil {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return CanonTime(t), true
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006/1/2 15:04", "2006/1/2 15:04:05", "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05Z07:00"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return CanonTime(t), true
+		}
+	}
+	if len(s) <= 11 {
+		if d, ok := ParseDate(s); ok {
+			t, _ := time.ParseInLocation(DateLayout, d, loc)
 			return CanonTime(t), true
 		}
 	}
@@ -205,7 +219,7 @@ func (s *Schema) ParseText(f *Field, in string) (any, *errs.FieldError) {
 		}
 		return d, nil
 	case DateTime:
-		t, ok := ParseDateTime(in)
+		t, ok := ParseLocalDateTime(in, s.loc())
 		if !ok {
 			return nil, fieldErr(f, "invalid_datetime")
 		}

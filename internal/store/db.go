@@ -57,6 +57,8 @@ type Config struct {
 	ReadConns int
 	// Decls are the entity declarations the schema snapshot is built from.
 	Decls []*entity.Entity
+	// Loc is the company time zone (local times in input are read in it).
+	Loc *time.Location
 }
 
 // Querier is what both *sql.DB and *sql.Tx offer.
@@ -77,6 +79,7 @@ type DB struct {
 
 	w, r   *sql.DB
 	decls  []*entity.Entity
+	loc    *time.Location
 	schema atomic.Pointer[entity.Schema]
 }
 
@@ -86,6 +89,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.loc = cfg.Loc
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -67,7 +67,9 @@ func (db *DB) ReloadSchema(ctx context.Context) error {
 	for _, r := range roles {
 		picks["role"] = append(picks["role"], entity.Option{Code: r.Code, Label: r.Label})
 	}
-	db.schema.Store(entity.NewSchema(ver, db.decls, custom, picks))
+	sch := entity.NewSchema(ver, db.decls, custom, picks)
+	sch.Loc = db.loc
+	db.schema.Store(sch)
 	return nil
 }
 
