@@ -1,0 +1,219 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"closeloop/internal/apptest"
+	"closeloop/internal/crm"
+	"closeloop/internal/entity"
+	"closeloop/internal/errs"
+	"closeloop/internal/store"
+)
+
+type column struct{ name, class string }
+
+// typeClass maps engine types to what they mean, so the two schemas can be
+// compared: PostgreSQL's UUID is SQLite's TEXT, and so on.
+func typeClass(t string) string {
+	t = strings.ToUpper(t)
+	switch {
+	case t == "UUID" || t == "TEXT":
+		return "text"
+	case t == "BIGINT" || t == "INTEGER" || t == "INT8":
+		return "int"
+	case strings.HasPrefix(t, "TIMESTAMP"):
+		return "time"
+	case t == "DATE":
+		return "date"
+	case t == "BOOLEAN" || t == "BOOL":
+		return "bool"
+	case t == "BLOB" || t == "BYTEA":
+		return "bytes"
+	case t == "REAL" || strings.HasPrefix(t, "DOUBLE"):
+		return "float"
+	}
+	return t
+}
+
+func sqliteSchema(t *testing.T, db *store.DB) map[string][]column {
+	ctx := context.Background()
+	rows, err := db.R().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'search_fts%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	out := map[string][]column{}
+	for _, tb := range tables {
+		cr, err := db.R().QueryContext(ctx, fmt.Sprintf(`SELECT name, type FROM pragma_table_info('%s') ORDER BY cid`, tb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cr.Next() {
+			var n, ty string
+			cr.Scan(&n, &ty)
+			out[tb] = append(out[tb], column{n, typeClass(ty)})
+		}
+		cr.Close()
+	}
+	return out
+}
+
+func pgSchema(t *testing.T, db *store.DB) map[string][]column {
+	rows, err := db.R().QueryContext(context.Background(), `SELECT table_name, column_name, upper(udt_name) FROM information_schema.columns
+		WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string][]column{}
+	for rows.Next() {
+		var tb, n, ty string
+		rows.Scan(&tb, &n, &ty)
+		switch ty {
+		case "INT8":
+			ty = "BIGINT"
+		case "TIMESTAMPTZ":
+			ty = "TIMESTAMP"
+		case "FLOAT8":
+			ty = "DOUBLE"
+		}
+		if tb == "search_docs" && n == "tsv" {
+			continue // PostgreSQL's full-text column; SQLite keeps it in search_fts
+		}
+		out[tb] = append(out[tb], column{n, typeClass(ty)})
+	}
+	return out
+}
+
+// The migrations of both engines produce the same tables and columns with
+// matching types, in the same order.
+func TestMigrationsAgreeAcrossEngines(t *testing.T) {
+	if !apptest.IsPG() {
+		t.Skip("set CLOSELOOP_TEST_PG to compare with PostgreSQL")
+	}
+	ctx := context.Background()
+	lite, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), Decls: crm.Entities()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	pg, err := store.Open(ctx, store.Config{DSN: apptest.NewPGDatabase(t, apptest.PGURL()), Decls: crm.Entities()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	a, b := sqliteSchema(t, lite), pgSchema(t, pg)
+	var an, bn []string
+	for k := range a {
+		an = append(an, k)
+	}
+	for k := range b {
+		bn = append(bn, k)
+	}
+	slices.Sort(an)
+	slices.Sort(bn)
+	if !slices.Equal(an, bn) {
+		t.Fatalf("tables differ:\nsqlite   %v\npostgres %v", an, bn)
+	}
+	for _, tb := range an {
+		if !slices.Equal(a[tb], b[tb]) {
+			t.Errorf("table %s differs:\nsqlite   %v\npostgres %v", tb, a[tb], b[tb])
+		}
+	}
+	va, _ := lite.SchemaVersion(ctx)
+	vb, _ := pg.SchemaVersion(ctx)
+	if va != vb || va == 0 {
+		t.Errorf("schema versions %d vs %d", va, vb)
+	}
+}
+
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	f := apptest.NewFixture(t)
+	db := f.DB()
+	ctx := context.Background()
+	c := f.Customer(t, f.Rep1, "上海宝钢设备有限公司")
+	var n int
+	if err := db.R().QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE record_id = $1 AND action = 'create'`, c.ID()).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("create not audited: %d %v", n, err)
+	}
+	if _, err := db.W().ExecContext(ctx, `UPDATE audit_log SET action = 'x' WHERE record_id = $1`, c.ID()); err == nil {
+		t.Error("UPDATE of the audit log was accepted")
+	}
+	if _, err := db.W().ExecContext(ctx, `DELETE FROM audit_log WHERE record_id = $1`, c.ID()); err == nil {
+		t.Error("DELETE from the audit log was accepted")
+	}
+	if err := db.R().QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE record_id = $1`, c.ID()).Scan(&n); err != nil || n != 1 {
+		t.Errorf("audit rows changed: %d %v", n, err)
+	}
+	// An update records old → new per field.
+	_, err := f.App.Records.Update(ctx, f.Rep1, "customer", c.ID(), c.Version(), entity.Record{"level": "B", "region": "上海"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := db.AuditLog(ctx, store.AuditFilter{Entity: "customer", RecordID: c.ID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 || log[0].Action != "update" || log[0].ActorID != f.Rep1.UserID {
+		t.Fatalf("audit log: %+v", log)
+	}
+	if ch := log[0].Changes["level"]; ch.Old != nil || ch.New != "B" {
+		t.Errorf("level change recorded as %+v", ch)
+	}
+	if _, ok := log[0].Changes["updated_at"]; ok {
+		t.Error("bookkeeping fields should not clutter the audit entry")
+	}
+}
+
+// Twenty concurrent updates based on the same version: exactly one wins,
+// the others get a conflict and change nothing.
+func TestConcurrentStaleUpdates(t *testing.T) {
+	f := apptest.NewFixture(t)
+	ctx := context.Background()
+	c := f.Customer(t, f.Rep1, "深圳迈瑞医疗器械有限公司")
+	var ok, stale atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.App.Records.Update(ctx, f.Rep1, "customer", c.ID(), c.Version(), entity.Record{"region": fmt.Sprintf("区域%d", i)})
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errs.KindOf(err) == errs.Conflict:
+				stale.Add(1)
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 || stale.Load() != 19 {
+		t.Fatalf("%d succeeded, %d stale; want 1 and 19", ok.Load(), stale.Load())
+	}
+	got, err := f.App.Records.Get(ctx, f.Rep1, "customer", c.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version() != c.Version()+1 {
+		t.Errorf("version %d, want %d", got.Version(), c.Version()+1)
+	}
+	var audits int
+	f.DB().R().QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE record_id = $1 AND action = 'update'`, c.ID()).Scan(&audits)
+	if audits != 1 {
+		t.Errorf("%d update audit rows, want 1", audits)
+	}
+}
