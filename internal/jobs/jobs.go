@@ -22,10 +22,11 @@ import (
 
 // Job is one claimed unit of work.
 type Job struct {
-	ID       string
-	Kind     string
-	Payload  json.RawMessage
-	Attempts int
+	ID          string
+	Kind        string
+	Payload     json.RawMessage
+	Attempts    int
+	MaxAttempts int
 }
 
 // Handler does a job. Returning an error retries it later (with backoff)
@@ -117,11 +118,11 @@ func (r *Runner) Claim(ctx context.Context) (*Job, error) {
 		WHERE id = (SELECT id FROM jobs WHERE status IN ('pending', 'running') AND run_at <= $3
 			AND (lease_until IS NULL OR lease_until < $3) ORDER BY run_at LIMIT 1` + lock + `)
 		AND status IN ('pending', 'running') AND (lease_until IS NULL OR lease_until < $3)
-		RETURNING id, kind, payload, attempts`
+		RETURNING id, kind, payload, attempts, max_attempts`
 	var j Job
 	var payload string
 	err := r.DB.Write(ctx, func(tx *store.Tx) error {
-		return tx.QueryRowContext(ctx, query, now.Add(r.Lease), r.ID, now).Scan(&j.ID, &j.Kind, &payload, &j.Attempts)
+		return tx.QueryRowContext(ctx, query, now.Add(r.Lease), r.ID, now).Scan(&j.ID, &j.Kind, &payload, &j.Attempts, &j.MaxAttempts)
 	})
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -143,11 +144,14 @@ func (r *Runner) finish(ctx context.Context, j *Job, runErr error) error {
 	if len(msg) > 2000 {
 		msg = msg[:2000]
 	}
+	if j.Attempts >= j.MaxAttempts {
+		_, err := r.DB.W().ExecContext(ctx, `UPDATE jobs SET status = 'failed', finished_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3 AND locked_by = $4`,
+			now, msg, j.ID, r.ID)
+		return err
+	}
 	backoff := time.Duration(1<<min(j.Attempts, 10)) * 10 * time.Second
-	_, err := r.DB.W().ExecContext(ctx, `UPDATE jobs SET
-		status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
-		finished_at = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END,
-		run_at = $2, lease_until = NULL, last_error = $3 WHERE id = $4 AND locked_by = $5`, now, now.Add(backoff), msg, j.ID, r.ID)
+	_, err := r.DB.W().ExecContext(ctx, `UPDATE jobs SET status = 'pending', run_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3 AND locked_by = $4`,
+		now.Add(backoff), msg, j.ID, r.ID)
 	return err
 }
 
