@@ -259,3 +259,19 @@ func toTime(v any) time.Time {
 	}
 	return time.Time{}
 }
+
+// Rerun starts a new run of an earlier run's file and options, changing
+// only whether it is a dry run (typically: apply after a clean dry run).
+func (rs *Runs) Rerun(ctx context.Context, p *access.Principal, id string, dryRun bool) (string, error) {
+	ri, err := rs.Get(ctx, p, id)
+	if err != nil {
+		return "", err
+	}
+	var data []byte
+	if err := rs.db.R().QueryRowContext(ctx, `SELECT f.data FROM import_runs r JOIN files f ON f.id = r.file_id WHERE r.id = $1`, id).Scan(&data); err != nil {
+		return "", errs.NotFoundf("import")
+	}
+	opt := ri.Options
+	opt.DryRun = dryRun
+	return rs.Start(ctx, p, ri.FileName, data, opt)
+}
