@@ -37,6 +37,7 @@ type Query struct {
 // digits are an exact term. Identical terms are merged and at most 16 terms
 // are kept.
 func Parse(q string) (Query, bool) {
+	q = joinPhone(q)
 	var terms []Term
 	addTerm := func(alts ...Alt) bool {
 		for i := range alts {
@@ -155,4 +156,32 @@ func QuoteTS(tok string) string {
 		tok = strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(tok)
 	}
 	return "'" + tok + "'"
+}
+
+// joinPhone turns a query made only of digits and the separators people
+// type in phone numbers ("+86 138-1234 5678", "(010) 8888 6666") into one
+// digit string, so it matches the number as stored.
+func joinPhone(q string) string {
+	digits := 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9', r >= '０' && r <= '９':
+			digits++
+		case strings.ContainsRune(" +-()（）.\u3000", r):
+		default:
+			return q
+		}
+	}
+	if digits < 3 {
+		return q
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return '0' + (r - '０')
+		}
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, q)
 }

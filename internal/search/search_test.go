@@ -48,7 +48,9 @@ var userStories = []struct {
 	{"5678", []int{1}},
 	{"45678", []int{1}},
 	{"13812345678", []int{1}},
-	{"+86 138 1234 5678", nil}, // "86" alone is an exact term, and is no token
+	{"+86 138 1234 5678", []int{1}}, // typed with spaces: joined into one number
+	{"138-1234-5678", []int{1}},
+	{"1234 5678", []int{1}},
 	{"8613812345678", []int{1}},
 	{"2100", []int{6}},
 	{"acme", []int{1, 6}},

@@ -133,6 +133,13 @@ func (b *builder) result() []string {
 // part tokenizes one part; it returns false once the record is full.
 func (b *builder) part(p Part) bool {
 	s := normalize(p.Text)
+	if p.Kind != Phone {
+		// Text that is just a phone number written with separators is
+		// also indexed as one, because that is how a query for it is read.
+		if j := joinPhone(s); j != s && !b.phone(j) {
+			return false
+		}
+	}
 	switch p.Kind {
 	case Phone:
 		return b.phone(s)
