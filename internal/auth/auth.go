@@ -380,7 +380,9 @@ func (a *Service) TokenPrincipal(ctx context.Context, bearer string) (*access.Pr
 		return nil, errs.New(errs.Unauthorized, "bad_token")
 	}
 	p.ReadOnly = t.Scope != "write"
-	_ = a.DB.TouchToken(ctx, t.ID)
+	if t.LastUsed == nil || a.Now().Sub(*t.LastUsed) > time.Minute {
+		_ = a.DB.TouchToken(ctx, t.ID)
+	}
 	return p, nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"closeloop/internal/access"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
 )
@@ -81,6 +82,9 @@ type DB struct {
 	decls  []*entity.Entity
 	loc    *time.Location
 	schema atomic.Pointer[entity.Schema]
+	// roles are cached with the schema: a role change bumps the schema
+	// version, so every server reloads both together.
+	roles atomic.Pointer[[]access.Role]
 }
 
 // Open connects, applies migrations and loads the schema snapshot.

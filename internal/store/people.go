@@ -100,8 +100,10 @@ func (db *DB) LoadPrincipal(ctx context.Context, userID string) (*access.Princip
 	if err := json.Unmarshal([]byte(rolesJSON), &codes); err != nil {
 		return nil, fmt.Errorf("store: user %s roles: %w", userID, err)
 	}
-	roles, err := db.Roles(ctx)
-	if err != nil {
+	var roles []access.Role
+	if cached := db.roles.Load(); cached != nil {
+		roles = *cached
+	} else if roles, err = db.Roles(ctx); err != nil {
 		return nil, err
 	}
 	for _, c := range codes {
@@ -330,17 +332,19 @@ func (db *DB) CreateToken(ctx context.Context, q Querier, t Token, hash string) 
 func (db *DB) TokenByHash(ctx context.Context, hash string) (*Token, error) {
 	var t Token
 	var created any
-	err := db.r.QueryRowContext(ctx, `SELECT id, user_id, name, scope, created_at FROM api_tokens
+	var used nullTime
+	err := db.r.QueryRowContext(ctx, `SELECT id, user_id, name, scope, created_at, last_used_at FROM api_tokens
 		WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`, hash, Now()).
-		Scan(&t.ID, &t.UserID, &t.Name, &t.Scope, &created)
+		Scan(&t.ID, &t.UserID, &t.Name, &t.Scope, &created, &used)
 	if err != nil {
 		return nil, notFound(err, "token")
 	}
-	t.CreatedAt = scanTime(created)
+	t.CreatedAt, t.LastUsed = scanTime(created), timePtr(used.T)
 	return &t, nil
 }
 
-// TouchToken records use, at most once a minute per token.
+// TouchToken records use. Callers skip it when the token was used within
+// the last minute, so API reads do not each cost a write.
 func (db *DB) TouchToken(ctx context.Context, id string) error {
 	now := Now()
 	_, err := db.w.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)`, now, id, now.Add(-time.Minute))

@@ -67,6 +67,7 @@ func (db *DB) ReloadSchema(ctx context.Context) error {
 	for _, r := range roles {
 		picks["role"] = append(picks["role"], entity.Option{Code: r.Code, Label: r.Label})
 	}
+	db.roles.Store(&roles)
 	sch := entity.NewSchema(ver, db.decls, custom, picks)
 	sch.Loc = db.loc
 	db.schema.Store(sch)
