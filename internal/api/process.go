@@ -177,16 +177,8 @@ func (h *API) timeline(w http.ResponseWriter, r *http.Request, p *access.Princip
 	if e.Name != "customer" && e.Name != "lead" {
 		return errs.New(errs.NotFound, "no_route")
 	}
-	var before time.Time
-	if b := r.URL.Query().Get("before"); b != "" {
-		t, err := time.Parse(time.RFC3339Nano, b)
-		if err != nil {
-			return errs.Validation([]errs.FieldError{{Field: "before", Code: "invalid_datetime"}})
-		}
-		before = t
-	}
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	items, err := h.App.Customers.Timeline(r.Context(), p, e.Name, r.PathValue("id"), before, limit)
+	items, err := h.App.Customers.Timeline(r.Context(), p, e.Name, r.PathValue("id"), r.URL.Query().Get("before"), limit)
 	if err != nil {
 		return err
 	}
@@ -202,7 +194,7 @@ func (h *API) timeline(w http.ResponseWriter, r *http.Request, p *access.Princip
 	}
 	next := ""
 	if len(items) > 0 && len(items) == clampLimit(limit) {
-		next = items[len(items)-1].At.Format(time.RFC3339Nano)
+		next = customers.TimelineCursor(items[len(items)-1])
 	}
 	httpx.JSON(w, http.StatusOK, map[string]any{"items": out, "next_before": next})
 	return nil

@@ -245,6 +245,10 @@ func (a *Service) BeginTOTP(ctx context.Context, userID string) (*TOTPEnrolment,
 	if err != nil {
 		return nil, err
 	}
+	if u.TOTPEnabled {
+		// A new secret would silently replace the working one.
+		return nil, errs.New(errs.Unprocessable, "totp_already_enabled")
+	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: a.Issuer, AccountName: u.Email})
 	if err != nil {
 		return nil, err

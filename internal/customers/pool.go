@@ -118,7 +118,8 @@ func (s *Service) Release(ctx context.Context, p *access.Principal, entityName, 
 		return nil, errs.Validation([]errs.FieldError{{Field: "reason", Code: "required"}})
 	}
 	code, ok := s.R.Schema().MatchOption(e.Field("release_reason"), reason)
-	if !ok {
+	if !ok || code == "auto" { // "auto" is the sweep's reason, not a person's
+
 		return nil, errs.Validation([]errs.FieldError{{Field: "reason", Code: "invalid_option", Args: map[string]any{"value": reason}}})
 	}
 	var out entity.Record

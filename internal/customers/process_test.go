@@ -2,6 +2,7 @@ package customers_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -96,7 +97,7 @@ func TestLeadConversionCarriesHistory(t *testing.T) {
 	if moved.Str("customer_id") != res.CustomerID || moved.Str("contact_id") != res.ContactID {
 		t.Errorf("activity not moved: %v", moved)
 	}
-	tl, err := f.App.Customers.Timeline(ctx, f.Rep1, "customer", res.CustomerID, time.Time{}, 50)
+	tl, err := f.App.Customers.Timeline(ctx, f.Rep1, "customer", res.CustomerID, "", 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +352,7 @@ func TestMergeMovesEveryLink(t *testing.T) {
 	if err != nil || o.Str("merged_into") != keep.ID() {
 		t.Errorf("merged record %v %v", o, err)
 	}
-	tl, _ := f.App.Customers.Timeline(ctx, f.Manager, "customer", keep.ID(), time.Time{}, 50)
+	tl, _ := f.App.Customers.Timeline(ctx, f.Manager, "customer", keep.ID(), "", 50)
 	found := false
 	for _, it := range tl {
 		found = found || it.Kind == "merged"
@@ -489,5 +490,40 @@ func TestVisibilityFollowsTeamsAndParents(t *testing.T) {
 	team, _ := r.Get(ctx, f.Admin, "team", f.South)
 	if err := r.Delete(ctx, f.Admin, "team", f.South, team.Version()); code(err) != "team_not_empty" {
 		t.Errorf("deleting a team with members: %v", err)
+	}
+}
+
+// Timeline pages continue exactly where the previous page ended, even when
+// many events share one timestamp.
+func TestTimelinePagingIsExact(t *testing.T) {
+	f := apptest.NewFixture(t)
+	c := mustCreate(t, f, f.Rep1, "customer", entity.Record{"name": "同一时刻公司"})
+	when := time.Now().Add(-time.Hour).Truncate(time.Second)
+	for i := range 25 {
+		mustCreate(t, f, f.Rep1, "activity", entity.Record{"kind": "note", "subject": fmt.Sprintf("备注%d", i), "customer_id": c.ID(), "occurred_at": when})
+	}
+	seen := map[string]bool{}
+	cursor := ""
+	for range 20 {
+		items, err := f.App.Customers.Timeline(ctx, f.Rep1, "customer", c.ID(), cursor, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if seen[it.ID] {
+				t.Fatalf("event %s repeated", it.ID)
+			}
+			seen[it.ID] = true
+		}
+		if len(items) < 7 {
+			break
+		}
+		cursor = customers.TimelineCursor(items[len(items)-1])
+	}
+	if len(seen) != 26 { // 25 notes and the creation
+		t.Errorf("saw %d events, want 26", len(seen))
+	}
+	if _, err := f.App.Customers.Release(ctx, f.Rep1, "customer", c.ID(), "auto"); code(err) != "invalid_option" {
+		t.Errorf("a person releasing with the sweep's reason: %v", err)
 	}
 }

@@ -22,12 +22,12 @@ type Service struct {
 	R  *records.Service
 	DB *store.DB
 
-	mu        sync.Mutex
-	rules     []crm.PoolRule
-	settings  crm.PoolSettings
-	loadedAt  time.Time
-	rulesTTL  time.Duration
-	nowFunc   func() time.Time
+	mu       sync.Mutex
+	rules    []crm.PoolRule
+	settings crm.PoolSettings
+	loadedAt time.Time
+	rulesTTL time.Duration
+	nowFunc  func() time.Time
 }
 
 // New creates the service and registers its hooks on r.

@@ -2,10 +2,12 @@ package customers
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"closeloop/internal/access"
 	"closeloop/internal/entity"
+	"closeloop/internal/errs"
 	"closeloop/internal/store"
 )
 
@@ -20,7 +22,14 @@ type TimelineItem struct {
 // Timeline returns the story of a customer (or, with entityName "lead", of
 // a lead), newest first: activities, changes, conversions, pool moves —
 // and whatever later areas add. Seeing the record means seeing its story.
-func (s *Service) Timeline(ctx context.Context, p *access.Principal, entityName, id string, before time.Time, limit int) ([]TimelineItem, error) {
+//
+// before is the cursor of the previous page (TimelineCursor of its last
+// item; a bare RFC 3339 time is accepted too), "" for the first page.
+func (s *Service) Timeline(ctx context.Context, p *access.Principal, entityName, id string, before string, limit int) ([]TimelineItem, error) {
+	at, beforeID, err := parseTimelineCursor(before)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s.R.Get(ctx, p, entityName, id); err != nil {
 		return nil, err
 	}
@@ -28,7 +37,7 @@ func (s *Service) Timeline(ctx context.Context, p *access.Principal, entityName,
 	if entityName == "lead" {
 		col = "lead_id"
 	}
-	evs, err := s.DB.Events(ctx, col, id, before, limit)
+	evs, err := s.DB.Events(ctx, col, id, at, beforeID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +72,23 @@ func (s *Service) Timeline(ctx context.Context, p *access.Principal, entityName,
 		out = append(out, it)
 	}
 	return out, nil
+}
+
+// TimelineCursor is the cursor that continues a timeline after item.
+func TimelineCursor(it TimelineItem) string {
+	return it.At.UTC().Format(time.RFC3339Nano) + "|" + it.ID
+}
+
+func parseTimelineCursor(c string) (time.Time, string, error) {
+	if c == "" {
+		return time.Time{}, "", nil
+	}
+	ts, id, _ := strings.Cut(c, "|")
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil || (id != "" && !entity.LooksLikeID(id)) {
+		return time.Time{}, "", errs.Validation([]errs.FieldError{{Field: "before", Code: "bad_cursor"}})
+	}
+	return entity.CanonTime(t), id, nil
 }
 
 // UserNames maps user ids to display names. Names are not confidential:

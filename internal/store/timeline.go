@@ -64,13 +64,18 @@ func (db *DB) LinkEvents(ctx context.Context, q Querier, column, fromID, custome
 }
 
 // Events lists a timeline newest first; column is customer_id or lead_id.
-func (db *DB) Events(ctx context.Context, column, id string, before time.Time, limit int) ([]Event, error) {
+// Paging is by (at, id), so events sharing a timestamp at a page boundary
+// are neither skipped nor repeated; beforeID may be empty for a bare time.
+func (db *DB) Events(ctx context.Context, column, id string, before time.Time, beforeID string, limit int) ([]Event, error) {
 	if column != "lead_id" && column != "customer_id" {
 		return nil, fmt.Errorf("store: events by %q", column)
 	}
 	var a Args
 	where := column + " = " + a.Add(id)
-	if !before.IsZero() {
+	switch {
+	case !before.IsZero() && beforeID != "":
+		where += " AND (at, id) < (" + a.Add(before) + ", " + a.Add(beforeID) + ")"
+	case !before.IsZero():
 		where += " AND at < " + a.Add(before)
 	}
 	if limit <= 0 || limit > 200 {

@@ -40,7 +40,7 @@ func (s *Server) extendCustomer(c *rc, rec entity.Record, dp *detailPage) error 
 	if perm.Write != access.None && perm.Delete != access.None {
 		dp.Merge = "/customers/" + id + "/merge"
 	}
-	tv, err := s.timeline(c, "customer", id, time.Time{})
+	tv, err := s.timeline(c, "customer", id, "")
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"strings"
-	"time"
 
 	"closeloop/internal/access"
 	"closeloop/internal/crm"
@@ -32,7 +31,7 @@ type convertView struct {
 
 func (s *Server) extendLead(c *rc, rec entity.Record, dp *detailPage) error {
 	id := rec.ID()
-	tv, err := s.timeline(c, "lead", id, time.Time{})
+	tv, err := s.timeline(c, "lead", id, "")
 	if err != nil {
 		return err
 	}

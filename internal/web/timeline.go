@@ -40,7 +40,7 @@ type tlChange struct {
 const timelinePage = 20
 
 // timeline loads one page of a customer's or lead's story.
-func (s *Server) timeline(c *rc, entityName, id string, before time.Time) (*timelineView, error) {
+func (s *Server) timeline(c *rc, entityName, id string, before string) (*timelineView, error) {
 	items, err := s.app.Customers.Timeline(c.ctx(), c.p, entityName, id, before, timelinePage)
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func (s *Server) timeline(c *rc, entityName, id string, before time.Time) (*time
 	tv := &timelineView{Items: c.timelineItems(items)}
 	if len(items) == timelinePage {
 		e := c.schema.Entity(entityName)
-		tv.More = basePath(e) + "/" + id + "/timeline?before=" + url.QueryEscape(items[len(items)-1].At.UTC().Format(time.RFC3339Nano))
+		tv.More = basePath(e) + "/" + id + "/timeline?before=" + url.QueryEscape(customers.TimelineCursor(items[len(items)-1]))
 	}
 	return tv, nil
 }
@@ -63,14 +63,7 @@ func (s *Server) timelineMore(c *rc) error {
 	if !entity.LooksLikeID(id) {
 		return errs.NotFoundf(e.Name)
 	}
-	var before time.Time
-	if b := c.r.URL.Query().Get("before"); b != "" {
-		t, err := time.Parse(time.RFC3339Nano, b)
-		if err != nil {
-			return errs.Validation([]errs.FieldError{{Field: "before", Code: "invalid_datetime"}})
-		}
-		before = t
-	}
+	before := c.r.URL.Query().Get("before")
 	tv, err := s.timeline(c, e.Name, id, before)
 	if err != nil {
 		return err
