@@ -129,7 +129,7 @@ func (s *Service) ConsentHistory(ctx context.Context, p *access.Principal, conta
 		if err := rows.Scan(&at, &actor, &ev.Field, &ev.OldValue, &ev.NewValue, &ev.Method, &ev.Note); err != nil {
 			return nil, err
 		}
-		ev.At, ev.ActorID = scanAnyTime(at), deref(actor)
+		ev.At, ev.ActorID = store.ScanTime(at), deref(actor)
 		ids = append(ids, ev.ActorID)
 		out = append(out, ev)
 	}

@@ -210,7 +210,7 @@ func (s *Service) eachTx(ctx context.Context, tx *store.Tx, e *entity.Entity, q 
 	if err != nil {
 		return err
 	}
-	ids, err := queryIDs(ctx, tx, `SELECT t.id FROM `+e.Table+` t WHERE `+where, a.V...)
+	ids, err := store.Strings(ctx, tx, `SELECT t.id FROM `+e.Table+` t WHERE `+where, a.V...)
 	if err != nil {
 		return err
 	}
@@ -226,23 +226,6 @@ func (s *Service) eachTx(ctx context.Context, tx *store.Tx, e *entity.Entity, q 
 		}
 	}
 	return nil
-}
-
-func queryIDs(ctx context.Context, q store.Querier, query string, args ...any) ([]string, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 func (s *Service) contactVis(ctx context.Context, q store.Querier, rec entity.Record) ([]string, []string, bool, error) {
@@ -466,7 +449,7 @@ func (s *Service) refreshFollowup(ctx context.Context, tx *store.Tx, entityName,
 	if err != nil {
 		return err
 	}
-	lastT := scanAnyTime(last)
+	lastT := store.ScanTime(last)
 	if lastT.IsZero() {
 		rec["last_followup_at"] = nil
 	} else {
@@ -479,21 +462,6 @@ func (s *Service) refreshFollowup(ctx context.Context, tx *store.Tx, entityName,
 	_, err = tx.ExecContext(ctx, `UPDATE `+e.Table+` SET last_followup_at = $1, pool_due_at = $2, pool_reminded_at = NULL WHERE id = $3`,
 		store.Encode(e.Field("last_followup_at"), rec["last_followup_at"]), store.Encode(e.Field("pool_due_at"), due), id)
 	return err
-}
-
-func scanAnyTime(v any) time.Time {
-	switch x := v.(type) {
-	case time.Time:
-		return entity.CanonTime(x)
-	case string:
-		if t, ok := entity.ParseDateTime(x); ok {
-			return t
-		}
-		if t, err := time.Parse("2006-01-02 15:04:05.999999999-07:00", x); err == nil {
-			return entity.CanonTime(t)
-		}
-	}
-	return time.Time{}
 }
 
 func (s *Service) prepareUser(ctx context.Context, tx *store.Tx, p *access.Principal, old, rec entity.Record) error {
@@ -540,7 +508,7 @@ func (s *Service) afterUser(ctx context.Context, tx *store.Tx, p *access.Princip
 func (s *Service) retagOwner(ctx context.Context, tx *store.Tx, userID, teamID string) error {
 	for _, name := range []string{"customer", "lead", "activity"} {
 		e := s.R.Schema().Entity(name)
-		ids, err := queryIDs(ctx, tx, `SELECT id FROM `+e.Table+` WHERE owner_id = $1`, userID)
+		ids, err := store.Strings(ctx, tx, `SELECT id FROM `+e.Table+` WHERE owner_id = $1`, userID)
 		if err != nil {
 			return err
 		}

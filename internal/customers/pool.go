@@ -279,7 +279,7 @@ func (s *Service) SweepPool(ctx context.Context, batch int) (SweepResult, error)
 	now := s.now()
 	for _, name := range []string{"customer", "lead"} {
 		e := s.R.Schema().Entity(name)
-		ids, err := queryIDs(ctx, s.DB.R(), `SELECT id FROM `+e.Table+` WHERE owner_id IS NOT NULL AND deleted_at IS NULL AND pool_due_at <= $1 ORDER BY pool_due_at LIMIT $2`, now, batch)
+		ids, err := store.Strings(ctx, s.DB.R(), `SELECT id FROM `+e.Table+` WHERE owner_id IS NOT NULL AND deleted_at IS NULL AND pool_due_at <= $1 ORDER BY pool_due_at LIMIT $2`, now, batch)
 		if err != nil {
 			return res, err
 		}
@@ -332,7 +332,7 @@ func (s *Service) SweepPool(ctx context.Context, batch int) (SweepResult, error)
 				rows.Close()
 				return res, err
 			}
-			d.level, d.at = deref(lvl), scanAnyTime(at)
+			d.level, d.at = deref(lvl), store.ScanTime(at)
 			dues = append(dues, d)
 		}
 		rows.Close()

@@ -336,18 +336,9 @@ func (r *run) findByKey(ctx context.Context, tx *store.Tx, v any) (string, error
 	if err != nil {
 		return "", err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT t.id FROM `+r.e.Table+` t WHERE `+where+` LIMIT 2`, a.V...)
+	ids, err := store.Strings(ctx, tx, `SELECT t.id FROM `+r.e.Table+` t WHERE `+where+` LIMIT 2`, a.V...)
 	if err != nil {
 		return "", err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return "", err
-		}
-		ids = append(ids, id)
 	}
 	if len(ids) > 1 {
 		return "", errs.Validation([]errs.FieldError{{Field: r.key.Name, Code: "import_key_ambiguous"}})
@@ -355,7 +346,7 @@ func (r *run) findByKey(ctx context.Context, tx *store.Tx, v any) (string, error
 	if len(ids) == 1 {
 		return ids[0], nil
 	}
-	return "", rows.Err()
+	return "", nil
 }
 
 func (r *run) rowErr(n int, fe errs.FieldError, column string) RowError {
@@ -628,22 +619,7 @@ func (c *refCache) lookup(ctx context.Context, tx *store.Tx, r *run, target, cel
 	if target != "user" && target != "team" {
 		where += " AND " + r.s.R.ReadPred(te, r.p)(&a)
 	}
-	ids, err := func() ([]string, error) {
-		rows, err := tx.QueryContext(ctx, `SELECT t.id FROM `+te.Table+` t WHERE `+where+` LIMIT 2`, a.V...)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return nil, err
-			}
-			out = append(out, id)
-		}
-		return out, rows.Err()
-	}()
+	ids, err := store.Strings(ctx, tx, `SELECT t.id FROM `+te.Table+` t WHERE `+where+` LIMIT 2`, a.V...)
 	if err != nil {
 		return refAnswer{}, err
 	}

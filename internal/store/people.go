@@ -127,20 +127,7 @@ func (db *DB) TeamSubtree(ctx context.Context, teamID string) ([]string, error) 
 	if err := db.r.QueryRowContext(ctx, `SELECT path FROM teams WHERE id = $1`, teamID).Scan(&path); err != nil {
 		return nil, notFound(err, "team")
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT id FROM teams WHERE path LIKE $1 AND deleted_at IS NULL ORDER BY path`, likeEscape(path)+"%")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return Strings(ctx, db.r, `SELECT id FROM teams WHERE path LIKE $1 AND deleted_at IS NULL ORDER BY path`, likeEscape(path)+"%")
 }
 
 // TeamPath computes the materialised path of a new team under parent.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"time"
 
@@ -8,6 +9,27 @@ import (
 )
 
 type nullString = sql.NullString
+
+// ScanTime converts a scanned timestamp to UTC (see scanTime).
+func ScanTime(v any) time.Time { return scanTime(v) }
+
+// Strings runs a query returning one text column (ids, usually).
+func Strings(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
 
 // scanTime converts a scanned timestamp (time.Time on PostgreSQL, usually
 // also on SQLite; a string when SQLite could not parse it) to UTC.
