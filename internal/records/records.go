@@ -152,6 +152,23 @@ func (s *Service) List(ctx context.Context, p *access.Principal, entityName stri
 	return page, nil
 }
 
+// CountBy counts the visible records matching conds, grouped by a field
+// (select, user or reference fields; empty values under "").
+func (s *Service) CountBy(ctx context.Context, p *access.Principal, entityName, field string, conds ...entity.Cond) (map[string]int, error) {
+	e, err := s.Entity(entityName)
+	if err != nil {
+		return nil, err
+	}
+	f := e.Field(field)
+	if f == nil || f.Has(entity.Virtual) || !(f.Kind.IsText() || f.Kind == entity.Bool) {
+		return nil, errs.Validation([]errs.FieldError{{Field: field, Code: "bad_filter", Args: map[string]any{"field": field}}})
+	}
+	if p.Perm(e.Name).Read == access.None {
+		return map[string]int{}, nil
+	}
+	return s.DB.CountBy(ctx, e, entity.Query{Conds: conds}, s.ReadPred(e, p), f)
+}
+
 // Each walks every visible record matching q (for export), masked for p.
 func (s *Service) Each(ctx context.Context, p *access.Principal, entityName string, q entity.Query, fn func(entity.Record) error) error {
 	e, err := s.Entity(entityName)

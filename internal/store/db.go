@@ -1,4 +1,6 @@
-// Package store is the only package that speaks SQL. One SQL code base serves
+// Package store owns the database: connections, migrations, and the generic
+// SQL every declared entity shares (records, visibility, search, audit,
+// timeline). One SQL code base serves
 // SQLite (modernc.org/sqlite, pure Go) and PostgreSQL (pgx): both bind $N
 // parameters by number, and the few real differences (DDL types, full-text
 // search, row locking) are isolated in Dialect methods.

@@ -515,3 +515,32 @@ func (db *DB) Each(ctx context.Context, e *entity.Entity, q entity.Query, vis Pr
 		q.Cursor = &entity.Cursor{Sort: q.Sort.Name, Desc: q.Desc, Value: v, ID: last.ID()}
 	}
 }
+
+// CountBy counts the rows matching q (and vis) grouped by a text-valued
+// field (NULL counted under ""), for dashboards and charts.
+func (db *DB) CountBy(ctx context.Context, e *entity.Entity, q entity.Query, vis Pred, field *entity.Field) (map[string]int, error) {
+	var a Args
+	where, err := db.ListSQL(e, q, vis, &a)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, fmt.Sprintf(`SELECT t.%s, count(*) FROM %s t WHERE %s GROUP BY t.%s`, field.Col(), e.Table, where, field.Col()), a.V...)
+	if err != nil {
+		return nil, fmt.Errorf("store: count %s by %s: %w", e.Name, field.Name, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k *string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		key := ""
+		if k != nil {
+			key = *k
+		}
+		out[key] += n
+	}
+	return out, rows.Err()
+}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
-	"closeloop/internal/store"
 )
 
 // homePage is the rep's day: follow-ups due today and overdue, records
@@ -172,38 +170,7 @@ func (c *rc) scopeConds(ce *entity.Entity) ([]entity.Cond, string, string) {
 // countBy groups the records p may see by a field's value. It uses the
 // entity's one visibility predicate, like every other read path.
 func (s *Server) countBy(c *rc, e *entity.Entity, field string, conds ...entity.Cond) (map[string]int, error) {
-	f := e.Field(field)
-	if f == nil || f.Has(entity.Virtual) {
-		return nil, errs.NotFoundf(field)
-	}
-	perm := c.p.Perm(e.Name)
-	if perm.Read == access.None {
-		return map[string]int{}, nil
-	}
-	var a store.Args
-	where, err := s.app.DB.ListSQL(e, entity.Query{Conds: conds}, s.app.Records.ReadPred(e, c.p), &a)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.app.DB.R().QueryContext(c.ctx(), fmt.Sprintf(`SELECT t.%s, count(*) FROM %s t WHERE %s GROUP BY t.%s`, f.Col(), e.Table, where, f.Col()), a.V...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var k *string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
-		}
-		key := ""
-		if k != nil {
-			key = *k
-		}
-		out[key] += n
-	}
-	return out, rows.Err()
+	return s.app.Records.CountBy(c.ctx(), c.p, e.Name, field, conds...)
 }
 
 // homeCharts: my customers by status; leads by source in the last 90 days.
