@@ -1,0 +1,111 @@
+// Package cli is the closeloop-bench command line, kept out of main so
+// it can be tested.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+
+	"closeloop/internal/bench"
+)
+
+// Run executes a closeloop-bench command line (without the program name).
+func Run(ctx context.Context, args []string, out, errw io.Writer) error {
+	if len(args) == 0 {
+		usage(errw)
+		return errors.New("no command")
+	}
+	switch args[0] {
+	case "gen":
+		return gen(ctx, args[1:], out, errw)
+	case "load":
+		return load(ctx, args[1:], out, errw)
+	case "import":
+		return importCmd(ctx, args[1:], out, errw)
+	case "help", "-h", "--help":
+		usage(out)
+		return nil
+	}
+	usage(errw)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `closeloop-bench — data generator and load tool for Closeloop
+
+  gen     --customers N [--contacts-per 3] [--activities-per 5] [--leads N/10] [--users 200] [--teams 20]
+          [--data DIR | --db postgres://…] [--seed 1] [--batch 1000] [--audit]
+          Builds (or resumes) a realistic Chinese data set.
+  load    create|list|search|mixed --url http://127.0.0.1:8080 [--data DIR | --db …] [--conns N] [--duration 20s]
+          Drives a running server and the raw database with the same work; prints ratios and percentiles.
+  import  --rows 100000 [--format csv|xlsx] [--data DIR | --db …]
+          Imports generated customers through the importer in this process; prints time and peak memory.
+
+See docs/performance.md.
+`)
+}
+
+func dbFlags(fs *flag.FlagSet, data, db *string) {
+	fs.StringVar(data, "data", "", "SQLite data directory (e.g. /work/benchdata/sqlite-100k)")
+	fs.StringVar(db, "db", "", "PostgreSQL URL postgres://…")
+}
+
+func gen(ctx context.Context, args []string, out, errw io.Writer) error {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fs.SetOutput(errw)
+	var o bench.GenOptions
+	fs.IntVar(&o.Customers, "customers", 0, "number of customers (10000, 100000, 1000000)")
+	fs.IntVar(&o.ContactsPer, "contacts-per", 3, "contacts per customer")
+	fs.IntVar(&o.ActivitiesPer, "activities-per", 5, "activities per customer")
+	fs.IntVar(&o.Leads, "leads", 0, "leads (default: customers/10)")
+	fs.IntVar(&o.Reps, "users", 200, "sales reps (managers, pre-sales, delivery and service staff are added)")
+	fs.IntVar(&o.Depts, "teams", 20, "sales departments, spread over four regions")
+	fs.Uint64Var(&o.Seed, "seed", 1, "random seed (same seed, same data)")
+	fs.IntVar(&o.Batch, "batch", 1000, "customers per transaction")
+	fs.BoolVar(&o.Audit, "audit", false, "also write the audit-log entries the services would write")
+	dbFlags(fs, &o.DataDir, &o.DB)
+	prof := fs.String("cpuprofile", "", "write a CPU profile of the generator to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *prof != "" {
+		stop, err := cpuProfile(*prof)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if o.DataDir == "" && o.DB == "" {
+		return errors.New("give --data DIR (SQLite) or --db postgres://…")
+	}
+	o.Log = errw
+	st, err := bench.Generate(ctx, o)
+	if err != nil {
+		return err
+	}
+	c := st.Counts
+	fmt.Fprintf(out, "generated: %d customers, %d contacts, %d leads, %d activities, %d timeline events, %d search documents, %d audit entries\n",
+		c.Customers, c.Contacts, c.Leads, c.Activities, c.Timeline, c.SearchDocs, c.Audit)
+	if st.Elapsed > 0 {
+		fmt.Fprintf(out, "%d rows in %s: %.0f rows/s\n", c.Rows(), st.Elapsed.Round(1e9/10), st.RowsPerSec())
+	}
+	return nil
+}
+
+// cpuProfile starts a CPU profile; the returned function stops it.
+func cpuProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
