@@ -87,6 +87,8 @@ type DB struct {
 	// roles are cached with the schema: a role change bumps the schema
 	// version, so every server reloads both together.
 	roles atomic.Pointer[[]access.Role]
+	// stmts are the write connection's prepared statements (SQLite).
+	stmts stmtCache
 }
 
 // Open connects, applies migrations and loads the schema snapshot.
@@ -195,6 +197,7 @@ func withParam(dsn, k, v string) (string, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.close()
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -228,6 +231,12 @@ type Tx struct {
 	*sql.Tx
 	DB    *DB
 	after []func()
+	// fts are full-text rows written at commit (SQLite; see IndexDoc).
+	fts pendingFTS
+	// stmts are this transaction's prepared statements and missed the
+	// queries the write connection's cache did not hold yet (SQLite).
+	stmts  map[string]*sql.Stmt
+	missed []string
 }
 
 // AfterCommit registers fn to run after a successful commit.
@@ -261,6 +270,9 @@ func (db *DB) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error) 
 	}
 	tx := &Tx{Tx: stx, DB: db}
 	defer func() {
+		if len(tx.missed) > 0 {
+			go db.stmts.add(db.w, tx.missed)
+		}
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
 			panic(p)
@@ -270,6 +282,9 @@ func (db *DB) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error) 
 		}
 	}()
 	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.FlushSearch(ctx); err != nil {
 		return err
 	}
 	if err = stx.Commit(); err != nil {

@@ -52,8 +52,85 @@ func (db *DB) IndexDoc(ctx context.Context, q Querier, entityName, id string, to
 	if err := q.QueryRowContext(ctx, `INSERT INTO search_docs (entity, record_id) VALUES ($1, $2) RETURNING id`, entityName, id).Scan(&rowid); err != nil {
 		return fmt.Errorf("store: index %s: %w", entityName, err)
 	}
+	if tx, ok := q.(*Tx); ok {
+		// Within a write transaction the full-text rows wait for the commit
+		// (see Tx.fts): FTS5 flushes its pending segment at the end of every
+		// statement, so one row per statement made a segment per record.
+		tx.fts.add(rowid, text)
+		if len(tx.fts.rows) >= ftsBatch {
+			return tx.FlushSearch(ctx)
+		}
+		return nil
+	}
 	if _, err := q.ExecContext(ctx, `INSERT INTO search_fts (rowid, tokens) VALUES ($1, $2)`, rowid, text); err != nil {
 		return fmt.Errorf("store: index %s: %w", entityName, err)
+	}
+	return nil
+}
+
+// ftsBatch is how many full-text rows a transaction holds before writing
+// them in one statement.
+const ftsBatch = 2000
+
+// pendingFTS are full-text rows (SQLite) not yet written by a transaction.
+type pendingFTS struct {
+	rows []ftsRow
+	at   map[int64]int
+}
+
+type ftsRow struct {
+	rowid int64
+	text  string
+	gone  bool
+}
+
+func (p *pendingFTS) add(rowid int64, text string) {
+	if p.at == nil {
+		p.at = map[int64]int{}
+	}
+	p.at[rowid] = len(p.rows)
+	p.rows = append(p.rows, ftsRow{rowid: rowid, text: text})
+}
+
+// drop forgets a pending row; false when rowid is not pending.
+func (p *pendingFTS) drop(rowid int64) bool {
+	i, ok := p.at[rowid]
+	if ok {
+		p.rows[i].gone = true
+		delete(p.at, rowid)
+	}
+	return ok
+}
+
+// FlushSearch writes the transaction's pending full-text rows. Commit does
+// it; a search inside a write transaction must call it first.
+func (tx *Tx) FlushSearch(ctx context.Context) error {
+	rows := tx.fts.rows
+	tx.fts = pendingFTS{}
+	// 2 parameters a row, well under SQLite's 32766.
+	const chunk = 500
+	for len(rows) > 0 {
+		n := min(chunk, len(rows))
+		var b strings.Builder
+		args := make([]any, 0, 2*n)
+		b.WriteString(`INSERT INTO search_fts (rowid, tokens) VALUES `)
+		for _, r := range rows[:n] {
+			if r.gone {
+				continue
+			}
+			if len(args) > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "($%d, $%d)", len(args)+1, len(args)+2)
+			args = append(args, r.rowid, r.text)
+		}
+		rows = rows[n:]
+		if len(args) == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("store: write search index: %w", err)
+		}
 	}
 	return nil
 }
@@ -78,7 +155,11 @@ func (db *DB) UnindexDoc(ctx context.Context, q Querier, id string) error {
 		ids = append(ids, n)
 	}
 	rows.Close()
+	tx, _ := q.(*Tx)
 	for _, n := range ids {
+		if tx != nil && tx.fts.drop(n) {
+			continue
+		}
 		if _, err := q.ExecContext(ctx, `DELETE FROM search_fts WHERE rowid = $1`, n); err != nil {
 			return fmt.Errorf("store: unindex: %w", err)
 		}
