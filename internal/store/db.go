@@ -80,7 +80,8 @@ type DB struct {
 	// DSN is the PostgreSQL connection string; empty on SQLite.
 	DSN string
 
-	w, r   *sql.DB
+	w *sql.DB
+	r readPool
 	decls  []*entity.Entity
 	loc    *time.Location
 	schema atomic.Pointer[entity.Schema]
@@ -137,7 +138,7 @@ func connect(cfg Config) (*DB, error) {
 			p.Close()
 			return nil, fmt.Errorf("store: connect to postgres: %w", err)
 		}
-		return &DB{Dialect: Postgres, DSN: cfg.DSN, w: p, r: p, decls: cfg.Decls}, nil
+		return &DB{Dialect: Postgres, DSN: cfg.DSN, w: p, r: readPool{DB: p}, decls: cfg.Decls}, nil
 	}
 	if cfg.DSN != "" && !strings.HasPrefix(cfg.DSN, "sqlite:") {
 		return nil, fmt.Errorf("store: unsupported database URL %q (use postgres://… or leave empty for SQLite)", cfg.DSN)
@@ -179,7 +180,7 @@ func connect(cfg Config) (*DB, error) {
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
 	r.SetConnMaxIdleTime(0)
-	return &DB{Dialect: SQLite, Path: path, w: w, r: r, decls: cfg.Decls}, nil
+	return &DB{Dialect: SQLite, Path: path, w: w, r: readPool{DB: r, cache: &stmtCache{}}, decls: cfg.Decls}, nil
 }
 
 func withParam(dsn, k, v string) (string, error) {
@@ -198,8 +199,11 @@ func withParam(dsn, k, v string) (string, error) {
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.stmts.close()
+	if db.r.cache != nil {
+		db.r.cache.close()
+	}
 	err := db.w.Close()
-	if db.r != db.w {
+	if db.r.DB != db.w {
 		err = errors.Join(err, db.r.Close())
 	}
 	return err

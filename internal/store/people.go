@@ -121,13 +121,16 @@ func (db *DB) LoadPrincipal(ctx context.Context, userID string) (*access.Princip
 	return &p, nil
 }
 
-// TeamSubtree returns a team and all teams below it.
+// TeamSubtree returns a team and all teams below it that are not deleted.
 func (db *DB) TeamSubtree(ctx context.Context, teamID string) ([]string, error) {
-	var path string
-	if err := db.r.QueryRowContext(ctx, `SELECT path FROM teams WHERE id = $1`, teamID).Scan(&path); err != nil {
-		return nil, notFound(err, "team")
+	// One statement (it runs on every request, inside LoadPrincipal):
+	// the team's own path is the prefix of every path below it.
+	ids, err := Strings(ctx, db.r, `SELECT t.id FROM teams top JOIN teams t ON substr(t.path, 1, length(top.path)) = top.path
+		WHERE top.id = $1 AND t.deleted_at IS NULL ORDER BY t.path`, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("store: team subtree: %w", err)
 	}
-	return Strings(ctx, db.r, `SELECT id FROM teams WHERE path LIKE $1 AND deleted_at IS NULL ORDER BY path`, likeEscape(path)+"%")
+	return ids, nil
 }
 
 // TeamPath computes the materialised path of a new team under parent.
@@ -416,4 +419,25 @@ func (db *DB) SaveLoginAttempt(ctx context.Context, key string, a Attempt) error
 func (db *DB) ClearLoginAttempts(ctx context.Context, key string) error {
 	_, err := db.w.ExecContext(ctx, `DELETE FROM login_attempts WHERE key = $1`, key)
 	return err
+}
+
+// NamedUser is a user as pickers show it.
+type NamedUser struct{ ID, Name string }
+
+// ActiveUserNames lists up to limit active users by name.
+func (db *DB) ActiveUserNames(ctx context.Context, limit int) ([]NamedUser, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, name FROM users WHERE active = TRUE AND deleted_at IS NULL ORDER BY name, id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: active users: %w", err)
+	}
+	defer rows.Close()
+	var out []NamedUser
+	for rows.Next() {
+		var u NamedUser
+		if err := rows.Scan(&u.ID, &u.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }

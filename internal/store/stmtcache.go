@@ -59,6 +59,36 @@ func (c *stmtCache) add(w *sql.DB, queries []string) {
 	}
 }
 
+// prepare returns the statement of query prepared on pool, preparing it on
+// first use; nil when the cache is full or the query does not prepare.
+func (c *stmtCache) prepare(ctx context.Context, pool *sql.DB, query string) *sql.Stmt {
+	c.mu.Lock()
+	s, ok := c.m[query]
+	full := len(c.m) >= stmtCacheMax || c.closed
+	c.mu.Unlock()
+	if ok {
+		return s
+	}
+	if full {
+		return nil
+	}
+	s, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if have, ok := c.m[query]; ok || c.closed {
+		_ = s.Close()
+		return have
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[query] = s
+	return s
+}
+
 func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -118,4 +148,31 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 		return s.QueryRowContext(ctx, args...)
 	}
 	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// readPool is the read pool. On SQLite its queries are prepared once per
+// connection and kept (cache non-nil).
+type readPool struct {
+	*sql.DB
+	cache *stmtCache
+}
+
+// QueryContext runs a query on the read pool.
+func (p readPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if p.cache != nil {
+		if s := p.cache.prepare(ctx, p.DB, query); s != nil {
+			return s.QueryContext(ctx, args...)
+		}
+	}
+	return p.DB.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query expected to return at most one row.
+func (p readPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if p.cache != nil {
+		if s := p.cache.prepare(ctx, p.DB, query); s != nil {
+			return s.QueryRowContext(ctx, args...)
+		}
+	}
+	return p.DB.QueryRowContext(ctx, query, args...)
 }

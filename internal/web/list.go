@@ -1,10 +1,16 @@
 package web
 
 import (
+	"context"
+	"fmt"
+	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"closeloop/internal/access"
 	"closeloop/internal/entity"
@@ -534,23 +540,45 @@ func (c *rc) userOptions(e *entity.Entity) []option {
 	return c.activeUsers()
 }
 
-// activeUsers lists the active users by name (one query per request).
+// activeUsers lists the active users by name, for pickers.
 func (c *rc) activeUsers() []option {
-	if c.users != nil {
-		return append([]option(nil), c.users...)
+	if c.users == nil {
+		us, err := c.s.users.get(c.ctx(), c.s.app.DB)
+		if err != nil {
+			return nil
+		}
+		c.users = make([]option, 0, len(us))
+		for _, u := range us {
+			c.users = append(c.users, option{Value: u.ID, Label: u.Name})
+		}
 	}
-	ue := c.schema.Entity("user")
-	q := entity.Query{Sort: ue.Field("name"), Limit: entity.MaxLimit, Conds: []entity.Cond{{Field: ue.Field("active"), Op: entity.Eq, Values: []any{true}}}}
-	page, err := c.s.app.DB.List(c.ctx(), ue, q, store.True)
+	return append([]option(nil), c.users...)
+}
+
+// userCache keeps the picker list of active users for a few seconds: every
+// list page offers it, and a person added or deactivated a moment ago
+// matters little to a picker (the services check every chosen user).
+type userCache struct {
+	mu    sync.Mutex
+	at    time.Time
+	users []store.NamedUser
+}
+
+// userCacheTTL is how long the picker list is reused.
+const userCacheTTL = 5 * time.Second
+
+func (u *userCache) get(ctx context.Context, db *store.DB) ([]store.NamedUser, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.users != nil && time.Since(u.at) < userCacheTTL {
+		return u.users, nil
+	}
+	us, err := db.ActiveUserNames(ctx, entity.MaxLimit)
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	out := make([]option, 0, len(page.Items))
-	for _, u := range page.Items {
-		out = append(out, option{Value: u.ID(), Label: u.Str("name")})
-	}
-	c.users = out
-	return append([]option(nil), out...)
+	u.users, u.at = us, time.Now()
+	return us, nil
 }
 
 // listRows formats a page of records, resolving references in batches.
@@ -585,3 +613,67 @@ func (s *Server) listRows(c *rc, lp *listPage, e *entity.Entity, page store.Page
 
 // httpStatus is the status of an error page (the one mapping in httpx).
 func httpStatus(err error) int { return httpx.Status(err) }
+
+// RowsHTML renders the table rows of the page (see cell.HTML for why in Go).
+func (lp *listPage) RowsHTML() template.HTML {
+	var b strings.Builder
+	b.Grow(len(lp.Rows) * 1024)
+	esc := func(s string) { b.WriteString(html.EscapeString(s)) }
+	selectLabel, restore, claim := lp.T("list.select"), lp.T("list.restore"), lp.T("pool.claim")
+	for _, r := range lp.Rows {
+		b.WriteString("<tr>\n")
+		if lp.Bulk {
+			b.WriteString(`<td class="select-col"><input type="checkbox" name="ids" value="`)
+			esc(r.ID)
+			b.WriteString(`" form="bulk-form" aria-label="`)
+			esc(selectLabel)
+			b.WriteString(`"></td>`)
+		}
+		for i, c := range r.Cells {
+			label := ""
+			if i < len(lp.Cols) {
+				label = lp.Cols[i].Label
+			}
+			b.WriteString(`<td data-label="`)
+			esc(label)
+			if i == 0 {
+				b.WriteString(`"><a class="title`)
+				if r.Depth > 0 {
+					fmt.Fprintf(&b, " depth-%d", r.Depth)
+				}
+				b.WriteString(`" href="`)
+				esc(r.Href)
+				b.WriteString(`">`)
+				esc(c.Text)
+				b.WriteString("</a></td>\n")
+				continue
+			}
+			if c.Num {
+				b.WriteString(`" class="num">`)
+			} else {
+				b.WriteString(`">`)
+			}
+			c.write(&b)
+			b.WriteString("</td>\n")
+		}
+		b.WriteString(`<td class="actions">`)
+		if r.Restore != "" {
+			b.WriteString(`<form method="post" action="`)
+			esc(r.Restore)
+			b.WriteString(`"><button class="btn btn-sm" type="submit">`)
+			esc(restore)
+			b.WriteString(`</button></form>`)
+		}
+		if r.ClaimAt != "" {
+			b.WriteString(`<form method="post" action="`)
+			esc(r.ClaimAt)
+			b.WriteString(`"><input type="hidden" name="next" value="`)
+			esc(lp.Path)
+			b.WriteString(`"><button class="btn btn-sm btn-primary" type="submit">`)
+			esc(claim)
+			b.WriteString(`</button></form>`)
+		}
+		b.WriteString("</td>\n</tr>\n")
+	}
+	return template.HTML(b.String())
+}

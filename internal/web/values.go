@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html"
 	"html/template"
 	"strings"
 	"time"
@@ -224,4 +225,68 @@ func (c *rc) fmtTime(t time.Time) string {
 		return ""
 	}
 	return t.In(c.s.app.Loc).Format("2006-01-02 15:04")
+}
+
+// HTML renders the cell as the "cell" partial shows it. Tables of fifty rows
+// show hundreds of cells; rendered here they cost a fraction of the same
+// markup walked by the template engine.
+func (c cell) HTML() template.HTML {
+	var b strings.Builder
+	c.write(&b)
+	return template.HTML(b.String())
+}
+
+func (c cell) write(b *strings.Builder) {
+	if len(c.Items) == 0 {
+		c.write1(b)
+		return
+	}
+	if c.Items[0].Tag {
+		b.WriteString(`<span class="tags">`)
+		for _, x := range c.Items {
+			b.WriteString(`<span class="tag">`)
+			b.WriteString(html.EscapeString(x.Text))
+			b.WriteString(`</span>`)
+		}
+		b.WriteString(`</span>`)
+		return
+	}
+	for i, x := range c.Items {
+		if i > 0 {
+			b.WriteString(html.EscapeString(c.Sep))
+		}
+		x.write1(b)
+	}
+}
+
+func (c cell) write1(b *strings.Builder) {
+	span := func(class string) {
+		b.WriteString(`<span class="`)
+		b.WriteString(html.EscapeString(class))
+		b.WriteString(`">`)
+		b.WriteString(html.EscapeString(c.Text))
+		b.WriteString(`</span>`)
+	}
+	switch {
+	case c.Tag:
+		span("tag")
+	case c.Href != "":
+		b.WriteString(`<a href="`)
+		b.WriteString(html.EscapeString(string(c.Href)))
+		b.WriteString(`">`)
+		b.WriteString(html.EscapeString(c.Text))
+		b.WriteString(`</a>`)
+	case c.Masked:
+		span("masked")
+	case c.Level:
+		span("badge badge-level " + c.Badge)
+	case c.Badge != "":
+		span("badge " + c.Badge)
+	case c.Muted:
+		span("muted")
+	case c.Pre:
+		span("pre-line")
+	default:
+		b.WriteString(html.EscapeString(c.Text))
+	}
 }

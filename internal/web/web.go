@@ -23,6 +23,7 @@ type Server struct {
 	mux    *http.ServeMux
 	tpl    *renderer
 	assets *assets
+	users  userCache
 }
 
 // New builds the web UI handler. It is mounted at "/" behind the shared
