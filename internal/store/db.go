@@ -80,8 +80,8 @@ type DB struct {
 	// DSN is the PostgreSQL connection string; empty on SQLite.
 	DSN string
 
-	w *sql.DB
-	r readPool
+	w      *sql.DB
+	r      readPool
 	decls  []*entity.Entity
 	loc    *time.Location
 	schema atomic.Pointer[entity.Schema]
