@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"closeloop/internal/store"
 )
 
 // MixedReport is a mixed load against a server and its memory use.
@@ -50,7 +52,7 @@ func (e *Env) BenchMixed(ctx context.Context, l Load, pid int) (MixedReport, err
 	}
 	var owned []ownedCustomer
 	for i, u := range users {
-		ids, err := queryStringsR(ctx, e.App.DB, `SELECT id FROM customers WHERE owner_id = $1 AND deleted_at IS NULL ORDER BY updated_at DESC LIMIT 50`, u.ID)
+		ids, err := store.Strings(ctx, e.App.DB.R(), `SELECT id FROM customers WHERE owner_id = $1 AND deleted_at IS NULL ORDER BY updated_at DESC LIMIT 50`, u.ID)
 		if err != nil {
 			return rep, err
 		}

@@ -43,7 +43,7 @@ func (e *Env) SearchQueries(ctx context.Context) ([]QueryClass, error) {
 		}
 	}
 	rows.Close()
-	shorts, err := queryStringsR(ctx, e.App.DB, `SELECT short_name FROM customers WHERE short_name IS NOT NULL ORDER BY id LIMIT 400`)
+	shorts, err := store.Strings(ctx, e.App.DB.R(), `SELECT short_name FROM customers WHERE short_name IS NOT NULL ORDER BY id LIMIT 400`)
 	if err != nil {
 		return nil, err
 	}
@@ -73,23 +73,6 @@ func (e *Env) SearchQueries(ctx context.Context) ([]QueryClass, error) {
 		{"pinyin prefix", pre},
 		{"initials", ini},
 	}, nil
-}
-
-func queryStringsR(ctx context.Context, db *store.DB, q string, args ...any) ([]string, error) {
-	rows, err := db.R().QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }
 
 // SearchCase is one query class searched as one role.
