@@ -163,12 +163,12 @@ func TestGenerateMatchesServices(t *testing.T) {
 	if db.Dialect == store.Postgres {
 		for _, ent := range []string{"customer", "contact", "lead"} {
 			e := db.Schema().Entity(ent)
-			ids, err := queryStrings(ctx, db, `SELECT id FROM `+e.Table+` ORDER BY id LIMIT 25`)
+			ids, err := store.Strings(ctx, db.R(), `SELECT id FROM `+e.Table+` ORDER BY id LIMIT 25`)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, id := range ids {
-				before, _ := queryStrings(ctx, db, `SELECT tsv::text FROM search_docs WHERE record_id = $1`, id)
+				before, _ := store.Strings(ctx, db.R(), `SELECT tsv::text FROM search_docs WHERE record_id = $1`, id)
 				rec, err := db.Get(ctx, db.R(), e, id, nil, false)
 				if err != nil {
 					t.Fatal(err)
@@ -176,7 +176,7 @@ func TestGenerateMatchesServices(t *testing.T) {
 				if err := a.Records.Reindex(ctx, db.W(), e, rec); err != nil {
 					t.Fatal(err)
 				}
-				after, _ := queryStrings(ctx, db, `SELECT tsv::text FROM search_docs WHERE record_id = $1`, id)
+				after, _ := store.Strings(ctx, db.R(), `SELECT tsv::text FROM search_docs WHERE record_id = $1`, id)
 				if !slices.Equal(before, after) || len(after) != 1 {
 					t.Fatalf("%s %s: generated %v, product %v", ent, id, before, after)
 				}
@@ -273,21 +273,4 @@ func TestGenerateResumes(t *testing.T) {
 	if a, b := names(one), names(two); !slices.Equal(a, b) || len(a) != 1500 {
 		t.Fatalf("resumed set differs: %d vs %d names", len(a), len(b))
 	}
-}
-
-func queryStrings(ctx context.Context, db *store.DB, q string, args ...any) ([]string, error) {
-	rows, err := db.R().QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }

@@ -153,16 +153,7 @@ func (b *builder) build(no int) *batch {
 		if !b.opt.Audit {
 			return
 		}
-		ch := map[string]store.Change{}
-		for _, fl := range e.Columns() {
-			switch fl.Name {
-			case "version", "updated_at", "updated_by", "created_at", "created_by", "id":
-				continue
-			}
-			if !entity.Equal(nil, r[fl.Name]) {
-				ch[fl.Name] = store.Change{New: r[fl.Name]}
-			}
-		}
+		ch := auditChanges(e, r)
 		js, _ := json.Marshal(ch)
 		t := r.Time("created_at")
 		au.add([]any{idAt(t, f), t, nilIf(r.Str("created_by")), e.Name, r.ID(), "create", string(js), nil})
