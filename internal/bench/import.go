@@ -28,7 +28,8 @@ import (
 var importHeader = []string{"客户名称", "简称", "客户类型", "客户级别", "客户状态", "行业", "客户来源", "规模", "地区", "地址", "总机电话", "网址", "资信", "标签", "备注", "负责人"}
 
 // WriteImportFile writes a customer sheet of n rows (CSV or XLSX by the
-// file name): unique company names, Chinese option labels as people type
+// file name): unique company names and phone numbers (so duplicate detection
+// rejects none), Chinese option labels as people type
 // them, owners by e-mail.
 func WriteImportFile(path string, n int, org *Org, schema *entity.Schema, seed uint64) error {
 	f, err := os.Create(path)
@@ -69,6 +70,11 @@ func WriteImportFile(path string, n int, org *Org, schema *entity.Schema, seed u
 				break
 			}
 		}
+		phone := fk.Landline(city)
+		for seen["tel:"+phone] {
+			phone = fk.Landline(city)
+		}
+		seen["tel:"+phone] = true
 		owner := org.Reps[org.pickRep(fk)]
 		var tags string
 		if t := fk.TagsFor(); t != nil {
@@ -76,7 +82,7 @@ func WriteImportFile(path string, n int, org *Org, schema *entity.Schema, seed u
 		}
 		row := []string{co.Name, co.Short, "企业", fk.Pick(zhdata.LevelWeights), label("status", fk.Pick(zhdata.StatusWeights)),
 			label("industry", ind), label("source", fk.Pick(zhdata.SourceWeights)), label("scale", fk.Scale()), city.Region(),
-			fk.Address(city), fk.Landline(city), "", label("credit", fk.Credit()), tags, "", owner.Email}
+			fk.Address(city), phone, "", label("credit", fk.Credit()), tags, "", owner.Email}
 		if fk.Chance(0.4) {
 			row[11] = "www." + fk.Domain(co)
 		}

@@ -3,6 +3,7 @@ package customers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"closeloop/internal/access"
 	"closeloop/internal/crm"
@@ -61,9 +62,11 @@ func (s *Service) duplicates(ctx context.Context, q store.Querier, entityName st
 			probes = append(probes, dupProbe{"contact", "contacts", "email", "email", contactOwner, "name", email})
 		}
 	}
-	var out []Duplicate
-	seen := map[string]bool{}
-	for _, pr := range probes {
+	// One statement for all probes: a row of an import runs this.
+	var parts []string
+	var a store.Args
+	idArg := ""
+	for i, pr := range probes {
 		if pr.value == "" {
 			continue
 		}
@@ -71,28 +74,39 @@ func (s *Service) duplicates(ctx context.Context, q store.Querier, entityName st
 		if pr.entity == "lead" {
 			extra = " AND t.status NOT IN ('converted', 'disqualified')"
 		}
-		rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT t.id, t.%s, %s FROM %s t WHERE t.%s = $1 AND t.id <> $2 AND t.deleted_at IS NULL%s LIMIT 10`,
-			pr.titleCol, pr.ownerExpr, pr.table, pr.col, extra), pr.value, rec.ID())
-		if err != nil {
-			return nil, fmt.Errorf("customers: duplicates: %w", err)
+		if idArg == "" {
+			idArg = a.Add(rec.ID())
 		}
-		for rows.Next() {
-			var d Duplicate
-			var owner *string
-			if err := rows.Scan(&d.ID, &d.Title, &owner); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			d.Entity, d.Reason, d.OwnerID = pr.entity, pr.reason, deref(owner)
-			if !seen[d.ID] {
-				seen[d.ID] = true
-				out = append(out, d)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT %d AS probe, t.id, t.%s AS title, %s AS owner FROM %s t WHERE t.%s = %s AND t.id <> %s AND t.deleted_at IS NULL%s LIMIT 10) p%d`,
+			i, pr.titleCol, pr.ownerExpr, pr.table, pr.col, a.Add(pr.value), idArg, extra, i))
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	rows, err := q.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY probe", a.V...)
+	if err != nil {
+		return nil, fmt.Errorf("customers: duplicates: %w", err)
+	}
+	var out []Duplicate
+	seen := map[string]bool{}
+	for rows.Next() {
+		var d Duplicate
+		var probe int
+		var owner *string
+		if err := rows.Scan(&probe, &d.ID, &d.Title, &owner); err != nil {
+			rows.Close()
 			return nil, err
 		}
+		pr := probes[probe]
+		d.Entity, d.Reason, d.OwnerID = pr.entity, pr.reason, deref(owner)
+		if !seen[d.ID] {
+			seen[d.ID] = true
+			out = append(out, d)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	if err := s.fillOwners(ctx, q, out); err != nil {
 		return nil, err

@@ -290,36 +290,34 @@ func (s *Service) ownerForCreate(ctx context.Context, q store.Querier, p *access
 		return "", errs.Validation([]errs.FieldError{{Field: "owner_id", Code: "read_only"}})
 	}
 	if owner != "" {
-		if _, err := s.activeUser(ctx, q, owner); err != nil {
+		if err := s.activeUser(ctx, q, owner); err != nil {
 			return "", errs.Validation([]errs.FieldError{{Field: "owner_id", Code: "invalid_user"}})
 		}
 	}
 	return owner, nil
 }
 
-func (s *Service) activeUser(ctx context.Context, q store.Querier, id string) (*store.UserAuth, error) {
-	u, err := s.DB.UserByID(ctx, q, id)
+// activeUser checks that id names an active user.
+func (s *Service) activeUser(ctx context.Context, q store.Querier, id string) error {
+	st, err := s.DB.UserState(ctx, q, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if !u.Active {
-		return nil, errs.NotFoundf("user")
+	if !st.Active {
+		return errs.NotFoundf("user")
 	}
-	return u, nil
+	return nil
 }
 
 func (s *Service) userTeam(ctx context.Context, q store.Querier, userID string) (string, error) {
 	if userID == "" {
 		return "", nil
 	}
-	var team *string
-	if err := q.QueryRowContext(ctx, `SELECT team_id FROM users WHERE id = $1`, userID).Scan(&team); err != nil {
+	st, err := s.DB.UserState(ctx, q, userID)
+	if err != nil {
 		return "", fmt.Errorf("records: team of %s: %w", userID, err)
 	}
-	if team == nil {
-		return "", nil
-	}
-	return *team, nil
+	return st.Team, nil
 }
 
 // UserTeam returns the team of a user ("" when none).
@@ -550,7 +548,7 @@ func (s *Service) checkRefs(ctx context.Context, tx *store.Tx, p *access.Princip
 			continue
 		}
 		if f.Kind == entity.User {
-			if _, err := s.activeUser(ctx, tx, v); err != nil {
+			if err := s.activeUser(ctx, tx, v); err != nil {
 				if errs.KindOf(err) != errs.NotFound {
 					return nil, err
 				}
@@ -583,7 +581,7 @@ func (s *Service) checkRefList(ctx context.Context, tx *store.Tx, p *access.Prin
 	}
 	if f.Ref == "user" {
 		for _, id := range ids {
-			if _, err := s.activeUser(ctx, tx, id); err != nil {
+			if err := s.activeUser(ctx, tx, id); err != nil {
 				if errs.KindOf(err) != errs.NotFound {
 					return nil, err
 				}

@@ -241,6 +241,45 @@ type Tx struct {
 	// queries the write connection's cache did not hold yet (SQLite).
 	stmts  map[string]*sql.Stmt
 	missed []string
+	// users remembers UserState answers; a write to users forgets them.
+	users map[string]UserState
+	// depth counts open savepoints; pending full-text rows are not flushed
+	// inside one, so a rollback to it can simply forget them.
+	depth int
+}
+
+// Savepoint runs fn inside a savepoint. If fn fails, everything it wrote is
+// undone — rows, pending full-text rows and after-commit hooks — and the
+// transaction stays usable (PostgreSQL aborts a transaction on any failed
+// statement otherwise). fn's error is returned.
+func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	name := fmt.Sprintf("sp%d", tx.depth)
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("store: savepoint: %w", err)
+	}
+	mark := tx.fts.mark()
+	after := len(tx.after)
+	tx.depth++
+	err := fn()
+	tx.depth--
+	if err != nil {
+		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w", rerr))
+		}
+		tx.fts.undo(mark)
+		tx.after = tx.after[:after]
+		// Released either way: a savepoint left open would make every later
+		// statement of the transaction pay for it.
+		_, _ = tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("store: release savepoint: %w", err)
+	}
+	if tx.depth == 0 && len(tx.fts.rows) >= ftsBatch {
+		return tx.FlushSearch(ctx)
+	}
+	return nil
 }
 
 // AfterCommit registers fn to run after a successful commit.

@@ -48,6 +48,41 @@ func (db *DB) UserByID(ctx context.Context, q Querier, id string) (*UserAuth, er
 	return u, notFound(err, "user")
 }
 
+// UserState is what a write needs to know about a user it names: whether
+// the user may own records, and the team the records then belong to.
+type UserState struct {
+	Active bool
+	Team   string
+}
+
+// UserState returns a not deleted user's state (NotFound otherwise). Inside
+// a write transaction the answer is remembered until the transaction writes
+// to users itself: an import names the same few owners on every row.
+func (db *DB) UserState(ctx context.Context, q Querier, id string) (UserState, error) {
+	tx, _ := q.(*Tx)
+	if tx != nil {
+		if st, ok := tx.users[id]; ok {
+			return st, nil
+		}
+	}
+	var st UserState
+	var team *string
+	err := q.QueryRowContext(ctx, `SELECT active, team_id FROM users WHERE id = $1 AND deleted_at IS NULL`, id).Scan(&st.Active, &team)
+	if err != nil {
+		return st, notFound(err, "user")
+	}
+	if team != nil {
+		st.Team = *team
+	}
+	if tx != nil {
+		if tx.users == nil {
+			tx.users = map[string]UserState{}
+		}
+		tx.users[id] = st
+	}
+	return st, nil
+}
+
 // CountUsers counts users that are not deleted.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"closeloop/internal/access"
@@ -57,7 +59,7 @@ func (db *DB) IndexDoc(ctx context.Context, q Querier, entityName, id string, to
 		// (see Tx.fts): FTS5 flushes its pending segment at the end of every
 		// statement, so one row per statement made a segment per record.
 		tx.fts.add(rowid, text)
-		if len(tx.fts.rows) >= ftsBatch {
+		if len(tx.fts.rows) >= ftsBatch && tx.depth == 0 {
 			return tx.FlushSearch(ctx)
 		}
 		return nil
@@ -70,12 +72,37 @@ func (db *DB) IndexDoc(ctx context.Context, q Querier, entityName, id string, to
 
 // ftsBatch is how many full-text rows a transaction holds before writing
 // them in one statement.
-const ftsBatch = 2000
+const ftsBatch = 20000
 
 // pendingFTS are full-text rows (SQLite) not yet written by a transaction.
 type pendingFTS struct {
 	rows []ftsRow
 	at   map[int64]int
+	// dropped are the indexes of rows marked gone, in order, so a rollback
+	// to a savepoint can bring them back.
+	dropped []int
+}
+
+// ftsMark is the state of pendingFTS when a savepoint began.
+type ftsMark struct{ rows, dropped int }
+
+func (p *pendingFTS) mark() ftsMark { return ftsMark{len(p.rows), len(p.dropped)} }
+
+// undo forgets what was added and dropped since m.
+func (p *pendingFTS) undo(m ftsMark) {
+	for _, i := range p.dropped[m.dropped:] {
+		if i < m.rows {
+			p.rows[i].gone = false
+			p.at[p.rows[i].rowid] = i
+		}
+	}
+	p.dropped = p.dropped[:m.dropped]
+	for _, r := range p.rows[m.rows:] {
+		if p.at[r.rowid] >= m.rows {
+			delete(p.at, r.rowid)
+		}
+	}
+	p.rows = p.rows[:m.rows]
 }
 
 type ftsRow struct {
@@ -98,39 +125,41 @@ func (p *pendingFTS) drop(rowid int64) bool {
 	if ok {
 		p.rows[i].gone = true
 		delete(p.at, rowid)
+		p.dropped = append(p.dropped, i)
 	}
 	return ok
 }
 
 // FlushSearch writes the transaction's pending full-text rows. Commit does
 // it; a search inside a write transaction must call it first.
+//
+// The rows go in as one JSON parameter: FTS5 writes a segment per statement
+// (so one statement, not one per row), and the driver looks each parameter
+// up by a linear scan (so not thousands of parameters).
 func (tx *Tx) FlushSearch(ctx context.Context) error {
 	rows := tx.fts.rows
 	tx.fts = pendingFTS{}
-	// 2 parameters a row, well under SQLite's 32766.
-	const chunk = 500
-	for len(rows) > 0 {
-		n := min(chunk, len(rows))
-		var b strings.Builder
-		args := make([]any, 0, 2*n)
-		b.WriteString(`INSERT INTO search_fts (rowid, tokens) VALUES `)
-		for _, r := range rows[:n] {
-			if r.gone {
-				continue
-			}
-			if len(args) > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "($%d, $%d)", len(args)+1, len(args)+2)
-			args = append(args, r.rowid, r.text)
-		}
-		rows = rows[n:]
-		if len(args) == 0 {
+	var b []byte
+	for _, r := range rows {
+		if r.gone {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("store: write search index: %w", err)
+		if len(b) == 0 {
+			b = append(b, '[')
+		} else {
+			b = append(b, ',')
 		}
+		b = strconv.AppendInt(append(b, '['), r.rowid, 10)
+		t, _ := json.Marshal(r.text) // a string always marshals
+		b = append(append(b, ','), t...)
+		b = append(b, ']')
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	b = append(b, ']')
+	if _, err := tx.ExecContext(ctx, `INSERT INTO search_fts (rowid, tokens) SELECT value ->> 0, value ->> 1 FROM json_each($1)`, string(b)); err != nil {
+		return fmt.Errorf("store: write search index: %w", err)
 	}
 	return nil
 }

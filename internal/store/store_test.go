@@ -217,3 +217,62 @@ func TestConcurrentStaleUpdates(t *testing.T) {
 		t.Errorf("%d update audit rows, want 1", audits)
 	}
 }
+
+// A savepoint that is rolled back takes its records' search rows with it,
+// and a record written after it is not findable by the undone record's
+// words (on SQLite it may get the same full-text row id).
+func TestSavepointUndoesSearchRows(t *testing.T) {
+	f := apptest.NewFixture(t)
+	ctx := context.Background()
+	db := f.DB()
+	ce := db.Schema().Entity("customer")
+	kept := f.Customer(t, f.Admin, "杭州保留科技有限公司")
+	failed := fmt.Errorf("rejected row")
+	var undoneID, afterID string
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		err := tx.Savepoint(ctx, func() error {
+			r, err := f.App.Records.CreateTx(ctx, tx, f.Admin, "customer", entity.Record{"name": "宁波撤销贸易有限公司"})
+			if err != nil {
+				return err
+			}
+			undoneID = r.ID()
+			return failed
+		})
+		if err != failed {
+			return fmt.Errorf("savepoint returned %v, want the function's error", err)
+		}
+		r, err := f.App.Records.CreateTx(ctx, tx, f.Admin, "customer", entity.Record{"name": "温州之后电子有限公司"})
+		if err != nil {
+			return err
+		}
+		afterID = r.ID()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Get(ctx, db.R(), ce, undoneID, store.True, false); errs.KindOf(err) != errs.NotFound {
+		t.Errorf("the undone record: %v, want not found", err)
+	}
+	ids := func(q string) []string {
+		hits, err := f.App.Records.Search(ctx, f.Admin, q, []string{"customer"}, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hits {
+			out = append(out, h.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := ids("撤销"); len(got) != 0 {
+		t.Errorf("search for the undone record's words found %v", got)
+	}
+	if got := ids("之后"); !slices.Equal(got, []string{afterID}) {
+		t.Errorf("search 之后 = %v, want %v", got, []string{afterID})
+	}
+	if got := ids("保留"); !slices.Equal(got, []string{kept.ID()}) {
+		t.Errorf("search 保留 = %v, want %v", got, []string{kept.ID()})
+	}
+}

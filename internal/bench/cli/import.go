@@ -27,6 +27,8 @@ func importCmd(ctx context.Context, args []string, out, errw io.Writer) error {
 	file := fs.String("file", "", "the sheet (default /work/benchdata/import-ROWS.FORMAT; written when missing)")
 	raw := fs.Bool("raw", true, "also insert the same rows directly, for the ratio")
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the import to this file")
+	heap := fs.String("heapprofile", "", "write a heap profile to this file after --heapafter of importing")
+	heapAfter := fs.Duration("heapafter", 10*time.Second, "when to take the heap profile")
 	exec := fs.String("exec", "", "SQL to run before importing (what-if measurements of proposed indexes)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,6 +78,14 @@ func importCmd(ctx context.Context, args []string, out, errw io.Writer) error {
 		if stop, err = cpuProfile(*prof); err != nil {
 			return err
 		}
+	}
+	if *heap != "" {
+		t := time.AfterFunc(*heapAfter, func() {
+			if err := heapProfile(*heap); err != nil {
+				fmt.Fprintln(errw, "heap profile:", err)
+			}
+		})
+		defer t.Stop()
 	}
 	r, err := bench.ImportFile(ctx, a, info.Org, path)
 	if stop != nil {
