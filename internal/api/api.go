@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"closeloop/internal/access"
 	"closeloop/internal/app"
@@ -151,26 +150,6 @@ func (h *API) entity(r *http.Request) (*entity.Entity, error) {
 	return e, nil
 }
 
-// Record renders a record for JSON: times in RFC 3339 UTC, lists as arrays,
-// money as integer minor units.
-func Record(e *entity.Entity, r entity.Record) map[string]any {
-	out := make(map[string]any, len(e.Fields))
-	for _, f := range e.Fields {
-		if f.Has(entity.Hidden) && f.Name != "id" && f.Name != "version" {
-			continue
-		}
-		v := r[f.Name]
-		if t, ok := v.(time.Time); ok {
-			v = t.UTC().Format(time.RFC3339Nano)
-		}
-		if l, ok := v.([]string); ok && l == nil {
-			v = []string{}
-		}
-		out[f.Name] = v
-	}
-	return out
-}
-
 // DecodeRecord reads a JSON object into canonical values of e's fields.
 // Keys that are not fields are errors naming them, so typos do not vanish.
 func DecodeRecord(s *entity.Schema, e *entity.Entity, body map[string]any, skip ...string) (entity.Record, error) {
@@ -217,16 +196,7 @@ func (h *API) list(w http.ResponseWriter, r *http.Request, p *access.Principal) 
 	if err != nil {
 		return err
 	}
-	items := make([]map[string]any, len(page.Items))
-	for i, it := range page.Items {
-		items[i] = Record(e, it)
-	}
-	resp := map[string]any{"items": items, "next_cursor": page.Next}
-	if page.Total >= 0 {
-		resp["total"] = min(page.Total, entity.TotalCap)
-		resp["total_capped"] = page.Total > entity.TotalCap
-	}
-	httpx.JSON(w, http.StatusOK, resp)
+	writeList(w, e, page.Items, page.Next, page.Total, page.Total >= 0)
 	return nil
 }
 

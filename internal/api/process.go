@@ -291,8 +291,8 @@ func (h *API) followups(w http.ResponseWriter, r *http.Request, p *access.Princi
 		return err
 	}
 	ae := h.App.DB.Schema().Entity("activity")
-	conv := func(rs []entity.Record) []map[string]any {
-		out := make([]map[string]any, len(rs))
+	conv := func(rs []entity.Record) []Object {
+		out := make([]Object, len(rs))
 		for i, x := range rs {
 			out[i] = Record(ae, x)
 		}

@@ -111,7 +111,7 @@ func (e *Env) BenchCreate(ctx context.Context, l Load) (CreateReport, error) {
 	})
 	rep.RawAll = Run(ctx, "create customer (raw, all rows)", l, func(ctx context.Context, w, i int) error {
 		r := row(w)
-		return db.Write(ctx, func(tx *store.Tx) error {
+		return db.WriteAlone(ctx, func(tx *store.Tx) error {
 			if err := db.Insert(ctx, tx, ce, r); err != nil {
 				return err
 			}

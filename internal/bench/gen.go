@@ -175,7 +175,7 @@ func Generate(ctx context.Context, opt GenOptions) (GenStats, error) {
 		st = &state{Seed: opt.Seed, Customers: opt.Customers, ContactsPer: opt.ContactsPer, ActivitiesPer: opt.ActivitiesPer,
 			Leads: opt.Leads, Reps: opt.Reps, Depts: opt.Depts, Batch: opt.Batch, Audit: opt.Audit, Now: entity.CanonTime(time.Now()),
 			Finished: opt.Customers == 0} // zero customers: the organisation only
-		err := a.DB.Write(ctx, func(tx *store.Tx) error {
+		err := a.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 			var err error
 			if org, err = createOrg(ctx, a, tx, opt.Seed, opt.Reps, opt.Depts); err != nil {
 				return err

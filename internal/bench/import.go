@@ -186,7 +186,7 @@ func RawImport(ctx context.Context, a *app.App, org *Org, path string, all bool)
 	}
 	fields := []string{"name", "short_name", "kind", "level", "status", "industry", "source", "scale", "region", "address", "phone", "website", "credit", "tags", "notes"}
 	start := time.Now()
-	err = db.Write(ctx, func(tx *store.Tx) error {
+	err = db.WriteAlone(ctx, func(tx *store.Tx) error {
 		rd, err := sheet.Open(f, st.Size(), path)
 		if err != nil {
 			return err

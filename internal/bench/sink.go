@@ -51,7 +51,7 @@ const maxVars = 32000
 
 func (s *sqliteSink) write(ctx context.Context, b *batch, st state) error {
 	next := s.nextDoc
-	err := s.a.DB.Write(ctx, func(tx *store.Tx) error {
+	err := s.a.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 		next = s.nextDoc
 		for _, t := range b.tables {
 			if err := insertRows(ctx, tx.Tx, t); err != nil {

@@ -145,7 +145,7 @@ func (l *loader) customers(ctx context.Context, total int) error {
 			l.schedule(p, i == 4 || (ri%3 == 0 && i == 5))
 			plans = append(plans, p)
 		}
-		err := l.a.DB.Write(ctx, func(tx *store.Tx) error {
+		err := l.a.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 			l.custs[rep.id] = nil
 			for _, p := range plans {
 				if err := l.createCustomer(ctx, tx, rep, p); err != nil {

@@ -70,7 +70,7 @@ func (l *loader) releases(ctx context.Context, _ int) error {
 // creation times, so they are recomputed afterwards by the product's own
 // rule engine (saving the unchanged pool configuration).
 func (l *loader) backdate(ctx context.Context, _ int) error {
-	err := l.a.DB.Write(ctx, func(tx *store.Tx) error {
+	err := l.a.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 		for _, table := range []string{"customers", "contacts", "leads", "activities"} {
 			for id, at := range l.created[table] {
 				at = at.UTC()

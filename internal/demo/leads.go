@@ -36,7 +36,7 @@ func (l *loader) leads(ctx context.Context, _ int) error {
 			plans[5] = leadNearPool
 		}
 		var convert []string
-		err := l.a.DB.Write(ctx, func(tx *store.Tx) error {
+		err := l.a.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 			convert = convert[:0]
 			for _, pl := range plans {
 				id, err := l.createLead(ctx, tx, rep.p, rep.macro, allSources[k%len(allSources)], pl)
@@ -69,7 +69,7 @@ func (l *loader) leads(ctx context.Context, _ int) error {
 	// from the web by the regional managers.
 	for _, macro := range []string{"华北", "华东", "华南"} {
 		mgr := l.o.managers[macro]
-		err := l.a.DB.Write(ctx, func(tx *store.Tx) error {
+		err := l.a.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 			for range 8 {
 				if _, err := l.createLead(ctx, tx, mgr.p, macro, zhdata.One(l.f, []string{"exhibition", "web", "ad", "phone"}), leadOpen); err != nil {
 					return err

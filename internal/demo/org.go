@@ -83,7 +83,7 @@ type org struct {
 func createOrg(ctx context.Context, a *app.App) (*org, error) {
 	sys := access.SystemPrincipal()
 	o := &org{teams: map[string]string{}, managers: map[string]*user{}}
-	err := a.DB.Write(ctx, func(tx *store.Tx) error {
+	err := a.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 		for _, t := range teamTree {
 			rec := entity.Record{"name": t.name, "code": t.code}
 			if t.parent != "" {
@@ -125,7 +125,7 @@ func createOrg(ctx context.Context, a *app.App) (*org, error) {
 	}
 	// Regions are headed by their managers.
 	te := a.DB.Schema().Entity("team")
-	return o, a.DB.Write(ctx, func(tx *store.Tx) error {
+	return o, a.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 		for _, t := range []string{"north", "east", "south"} {
 			mgr := o.managers[map[string]string{"north": "华北", "east": "华东", "south": "华南"}[t]]
 			old, err := a.DB.Get(ctx, tx, te, o.teams[t], nil, false)

@@ -162,7 +162,7 @@ func (s *Service) Import(ctx context.Context, p *access.Principal, file io.Reade
 		return err
 	}
 	if single {
-		err = s.R.DB.Write(ctx, func(tx *store.Tx) error {
+		err = s.R.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 			run.reset()
 			var rows []row
 			for {
@@ -258,7 +258,7 @@ func (r *run) reset() {
 // writeChunk writes rows in one transaction, committed or (dry run) rolled back.
 func (r *run) writeChunk(ctx context.Context, rows []row, commit bool) error {
 	created, updated := r.rep.Created, r.rep.Updated
-	err := r.s.R.DB.Write(ctx, func(tx *store.Tx) error {
+	err := r.s.R.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 		r.rep.Created, r.rep.Updated = created, updated
 		for i := 0; i < len(rows); i += group {
 			r.many(ctx, tx, rows[i:min(i+group, len(rows))])

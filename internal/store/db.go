@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -90,6 +89,10 @@ type DB struct {
 	roles atomic.Pointer[[]access.Role]
 	// stmts are the write connection's prepared statements (SQLite).
 	stmts stmtCache
+	// queue feeds the group-commit writer (SQLite; see group.go).
+	queue      chan *writeReq
+	writerDone chan struct{}
+	closing    atomic.Bool
 }
 
 // Open connects, applies migrations and loads the schema snapshot.
@@ -180,7 +183,9 @@ func connect(cfg Config) (*DB, error) {
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
 	r.SetConnMaxIdleTime(0)
-	return &DB{Dialect: SQLite, Path: path, w: w, r: readPool{DB: r, cache: &stmtCache{}}, decls: cfg.Decls}, nil
+	db := &DB{Dialect: SQLite, Path: path, w: w, r: readPool{DB: r, cache: &stmtCache{}}, decls: cfg.Decls}
+	db.startWriter()
+	return db, nil
 }
 
 func withParam(dsn, k, v string) (string, error) {
@@ -198,6 +203,7 @@ func withParam(dsn, k, v string) (string, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stopWriter()
 	db.stmts.close()
 	if db.r.cache != nil {
 		db.r.cache.close()
@@ -243,6 +249,9 @@ type Tx struct {
 	missed []string
 	// users remembers UserState answers; a write to users forgets them.
 	users map[string]UserState
+	// shared marks a group-commit transaction (group.go): its statements
+	// ignore their caller's cancellation.
+	shared bool
 	// depth counts open savepoints; pending full-text rows are not flushed
 	// inside one, so a rollback to it can simply forget them.
 	depth int
@@ -287,20 +296,35 @@ func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 
 // Write runs fn in a write transaction, retrying on serialization failures
 // and deadlocks (PostgreSQL 40001/40P01, SQLite BUSY). fn must be safe to run
-// again: it must not keep state outside the transaction.
+// again: it must not keep state outside the transaction. On SQLite, writes
+// that wait at the same time share one transaction (group commit, see
+// group.go), each in its own savepoint: fn must not assume it is alone in
+// the transaction, only that it sees the effects of writes before it.
 func (db *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
-	const attempts = 8
+	if db.queue != nil {
+		return db.submit(ctx, fn, false)
+	}
+	return db.writeRetrying(ctx, fn)
+}
+
+// WriteAlone is Write in a transaction of fn's own: for long work (an
+// import, a data load) that would hold other writes up inside a group.
+func (db *DB) WriteAlone(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.queue != nil {
+		return db.submit(ctx, fn, true)
+	}
+	return db.writeRetrying(ctx, fn)
+}
+
+func (db *DB) writeRetrying(ctx context.Context, fn func(tx *Tx) error) error {
 	var err error
-	for i := range attempts {
+	for i := range writeAttempts {
 		err = db.writeOnce(ctx, fn)
 		if err == nil || !retryable(err) {
 			return err
 		}
-		backoff := time.Duration(1<<i)*5*time.Millisecond + time.Duration(rand.IntN(10))*time.Millisecond
-		select {
-		case <-ctx.Done():
+		if !sleepBackoff(ctx, i) {
 			return err
-		case <-time.After(backoff):
 		}
 	}
 	return err

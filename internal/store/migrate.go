@@ -72,7 +72,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("store: seed schema_lock: %w", err)
 	}
 	for _, m := range ms {
-		err := db.Write(ctx, func(tx *Tx) error {
+		err := db.WriteAlone(ctx, func(tx *Tx) error {
 			if db.Dialect == Postgres {
 				if _, err := tx.ExecContext(ctx, `SELECT id FROM schema_lock WHERE id = 1 FOR UPDATE`); err != nil {
 					return err

@@ -276,3 +276,69 @@ func TestSavepointUndoesSearchRows(t *testing.T) {
 		t.Errorf("search 保留 = %v, want %v", got, []string{kept.ID()})
 	}
 }
+
+// Writes that run at the same time (on SQLite they share one transaction,
+// see group.go) keep their own outcome: a failing or panicking write
+// changes nothing and does not take the others with it.
+func TestConcurrentWritesKeepTheirOwnOutcome(t *testing.T) {
+	f := apptest.NewFixture(t)
+	ctx := context.Background()
+	db := f.DB()
+	const n = 40
+	var wg sync.WaitGroup
+	errsOut := make([]error, n)
+	panics := make([]any, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[i] = recover() }()
+			errsOut[i] = db.Write(ctx, func(tx *store.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)`, fmt.Sprintf("test.w%d", i), "x", store.Now()); err != nil {
+					return err
+				}
+				switch i % 5 {
+				case 1:
+					return fmt.Errorf("write %d fails", i)
+				case 2:
+					if i%10 == 2 {
+						panic(fmt.Sprintf("write %d panics", i))
+					}
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		var got int
+		db.R().QueryRowContext(ctx, `SELECT count(*) FROM settings WHERE key = $1`, fmt.Sprintf("test.w%d", i)).Scan(&got)
+		wantRow := 1
+		switch {
+		case i%5 == 1:
+			if errsOut[i] == nil || !strings.Contains(errsOut[i].Error(), "fails") {
+				t.Errorf("write %d: error %v, want its own", i, errsOut[i])
+			}
+			wantRow = 0
+		case i%10 == 2:
+			if p, _ := panics[i].(string); !strings.Contains(p, "panics") {
+				t.Errorf("write %d: panic %v in the caller, want its own", i, panics[i])
+			}
+			wantRow = 0
+		default:
+			if errsOut[i] != nil || panics[i] != nil {
+				t.Errorf("write %d: %v %v, want success", i, errsOut[i], panics[i])
+			}
+		}
+		if got != wantRow {
+			t.Errorf("write %d: %d rows, want %d", i, got, wantRow)
+		}
+	}
+	// A write whose context has ended before it runs does nothing.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	ran := false
+	if err := db.Write(cctx, func(tx *store.Tx) error { ran = true; return nil }); err == nil || ran {
+		t.Errorf("canceled write: err %v, ran %v", err, ran)
+	}
+}
