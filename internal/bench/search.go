@@ -3,13 +3,10 @@ package bench
 import (
 	"context"
 	"net/url"
-	"strings"
 	"unicode/utf8"
 
 	"closeloop/internal/access"
 	"closeloop/internal/demo/zhdata"
-	"closeloop/internal/records"
-	"closeloop/internal/search"
 	"closeloop/internal/store"
 )
 
@@ -121,53 +118,16 @@ func (e *Env) BenchSearch(ctx context.Context, l Load, classes []QueryClass) ([]
 }
 
 // rawSearch runs the full-text statement store.Search issues for a query
-// (the same match expression with the same visibility tokens, the same
-// order and limit) and reads its rows — without loading the records,
-// ranking, masking or HTTP.
+// (store.SearchSQL: the same match with the same visibility, order and
+// limit) and reads its rows — without loading the records, ranking,
+// masking or HTTP.
 func (e *Env) rawSearch(ctx context.Context, p *access.Principal, text string, limit int) error {
 	db := e.App.DB
-	sq, ok := search.Parse(text)
+	query, args, ok := db.SearchSQL(text, p, e.App.Records.SearchScopes(p, nil), limit)
 	if !ok {
 		return nil
 	}
-	pg := db.Dialect == store.Postgres
-	quote, and, or := search.QuoteFTS5, " AND ", " OR "
-	if pg {
-		quote, and, or = search.QuoteTS, " & ", " | "
-	}
-	hex := func(id string) string { return strings.ReplaceAll(strings.ToLower(id), "-", "") }
-	var ents []string
-	for _, name := range records.SearchEntities {
-		sc := p.Perm(name).Read
-		if sc == access.None {
-			continue
-		}
-		en := quote("_e" + name)
-		if sc == access.All {
-			ents = append(ents, en)
-			continue
-		}
-		vis := []string{quote("_o" + hex(p.UserID))}
-		if sc == access.Team {
-			for _, t := range p.Teams {
-				vis = append(vis, quote("_t"+hex(t)))
-			}
-		}
-		if p.CanPool() { // customers and leads are pooled, contacts through their customer
-			vis = append(vis, quote("_pool"))
-		}
-		ents = append(ents, "("+en+and+"("+strings.Join(vis, or)+"))")
-	}
-	var query, match string
-	if pg {
-		match = "(" + sq.TSQuery() + ") & (" + strings.Join(ents, or) + ")"
-		query = `SELECT entity, record_id FROM search_docs WHERE tsv @@ $1::tsquery ORDER BY id DESC LIMIT $2`
-	} else {
-		match = "(" + sq.FTS5() + ") AND (" + strings.Join(ents, or) + ")"
-		query = `SELECT d.entity, d.record_id FROM search_fts f JOIN search_docs d ON d.id = f.rowid
-			WHERE search_fts MATCH $1 ORDER BY f.rowid DESC LIMIT $2`
-	}
-	rows, err := db.R().QueryContext(ctx, query, match, limit)
+	rows, err := db.R().QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,8 @@ func newSQLiteSink(ctx context.Context, a *app.App) (*sqliteSink, error) {
 		return nil, err
 	}
 	s := &sqliteSink{a: a}
-	if err := a.DB.W().QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM search_docs`).Scan(&s.nextDoc); err != nil {
+	// Decreasing document ids, as store.IndexDoc assigns them (newest first).
+	if err := a.DB.W().QueryRowContext(ctx, `SELECT coalesce(min(id), 0) - 1 FROM search_docs`).Scan(&s.nextDoc); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -63,7 +64,7 @@ func (s *sqliteSink) write(ctx context.Context, b *batch, st state) error {
 		for _, d := range b.docs {
 			docs.add([]any{next, d.entity, d.id})
 			fts.add([]any{next, d.tokens})
-			next++
+			next--
 		}
 		if err := insertRows(ctx, tx.Tx, docs); err != nil {
 			return err

@@ -11,6 +11,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -60,6 +63,8 @@ func Run(ctx context.Context, args []string, sio IO) error {
 		return tokenCreate(ctx, rest[1:], sio)
 	case "migrate":
 		return migrate(ctx, rest, sio)
+	case "reindex":
+		return reindex(ctx, rest, sio)
 	case "backup":
 		return backup(ctx, rest, sio)
 	case "restore":
@@ -84,6 +89,7 @@ Usage:
   closeloop user add --email E --name N --role ROLE[,ROLE] [--team T]   (password on stdin)
   closeloop token create --email E --scope read|write [--expires 90d]
   closeloop migrate
+  closeloop reindex
   closeloop backup --out FILE
   closeloop restore FILE
   closeloop import ENTITY FILE [--key FIELD] [--dry-run] [--mode all|valid] [--as EMAIL]
@@ -184,6 +190,11 @@ func serve(ctx context.Context, args []string, sio IO, ready Ready) error {
 		fmt.Fprintf(sio.Out, "\nFirst start: no user exists yet. Create the first administrator at\n\n    %s/setup?token=%s\n\n(or run: closeloop user add --email you@example.com --name 你的名字 --role admin)\n\n", base, tok)
 	}
 	fmt.Fprintf(sio.Out, "Closeloop is running at %s  (database: %s)\n", base, a.DB.Dialect)
+	if addr := os.Getenv("CLOSELOOP_PPROF"); addr != "" {
+		if err := startProfiler(addr, log); err != nil {
+			return err
+		}
+	}
 	log.Info("listening", "addr", srv.Addr.String(), "db", a.DB.Dialect.String())
 	bg, cancelBG := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{}, 2)
@@ -193,6 +204,11 @@ func serve(ctx context.Context, args []string, sio IO, ready Ready) error {
 		done <- struct{}{}
 	}
 	go func() { a.DB.WatchSchema(bg, 3*time.Second); done <- struct{}{} }()
+	go func() {
+		if err := a.RebuildSearchIfNeeded(bg, log); err != nil && bg.Err() == nil {
+			log.Error("rebuilding the search index failed; run closeloop reindex", "err", err.Error())
+		}
+	}()
 	if ready != nil {
 		ready(srv)
 	}
@@ -383,6 +399,34 @@ func migrate(ctx context.Context, args []string, sio IO) error {
 		return err
 	}
 	fmt.Fprintf(sio.Out, "database schema is at version %d (%s)\n", v, a.DB.Dialect)
+	return nil
+}
+
+// reindex rebuilds the search index from the records.
+func reindex(ctx context.Context, args []string, sio IO) error {
+	fs := flag.NewFlagSet("reindex", flag.ContinueOnError)
+	var cfg app.Config
+	common(fs, &cfg)
+	if err := parse(fs, args, sio); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	start := time.Now()
+	last := time.Now()
+	err = a.RebuildSearch(ctx, func(done, total int) {
+		if time.Since(last) > 5*time.Second || done == total {
+			last = time.Now()
+			fmt.Fprintf(sio.Err, "search index: %d of %d records\n", done, total)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(sio.Out, "search index rebuilt in %s\n", time.Since(start).Round(time.Second))
 	return nil
 }
 
@@ -584,5 +628,23 @@ func importCmd(ctx context.Context, args []string, sio IO) error {
 	if rep.Rejected > 0 {
 		return fmt.Errorf("%d rows rejected", rep.Rejected)
 	}
+	return nil
+}
+
+// startProfiler serves Go's profiles (net/http/pprof) on a listener of
+// their own, for performance work; CLOSELOOP_PPROF names it and it should
+// stay on loopback.
+func startProfiler(addr string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("CLOSELOOP_PPROF: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("profiler listening", "addr", ln.Addr().String())
+	go func() { _ = (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(ln) }()
 	return nil
 }

@@ -24,13 +24,9 @@ type Hit struct {
 // SearchEntities are the entities the global search box covers.
 var SearchEntities = []string{"customer", "contact", "lead"}
 
-// Search finds visible records across entities. Visibility is applied
-// inside the full-text match (see store.Search) and checked again when the
-// records are loaded, so a result is never something p may not read.
-func (s *Service) Search(ctx context.Context, p *access.Principal, text string, entities []string, limit int) ([]Hit, error) {
-	if limit <= 0 || limit > 100 {
-		limit = 20
-	}
+// SearchScopes are the entities a search by p covers (default
+// SearchEntities), each at p's read scope.
+func (s *Service) SearchScopes(p *access.Principal, entities []string) []store.SearchScope {
 	if len(entities) == 0 {
 		entities = SearchEntities
 	}
@@ -44,6 +40,17 @@ func (s *Service) Search(ctx context.Context, p *access.Principal, text string, 
 			scopes = append(scopes, store.SearchScope{Entity: e, Scope: sc})
 		}
 	}
+	return scopes
+}
+
+// Search finds visible records across entities. Visibility is applied
+// inside the full-text match (see store.Search) and checked again when the
+// records are loaded, so a result is never something p may not read.
+func (s *Service) Search(ctx context.Context, p *access.Principal, text string, entities []string, limit int) ([]Hit, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	scopes := s.SearchScopes(p, entities)
 	// Fetch more than asked, so ranking can put exact names first.
 	raw, err := s.DB.Search(ctx, text, p, scopes, limit*4)
 	if err != nil {

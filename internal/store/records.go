@@ -544,3 +544,31 @@ func (db *DB) CountBy(ctx context.Context, e *entity.Entity, q entity.Query, vis
 	}
 	return out, rows.Err()
 }
+
+// UpdatedAfter returns up to limit records of e that are not deleted, in
+// order of (updated_at, id), after the position (at, id); the zero
+// position starts at the beginning. It walks a whole table in batches.
+func (db *DB) UpdatedAfter(ctx context.Context, q Querier, e *entity.Entity, at time.Time, id string, limit int) ([]entity.Record, error) {
+	var a Args
+	where := "TRUE"
+	if id != "" {
+		where = "(t.updated_at, t.id) > (" + a.Add(entity.CanonTime(at)) + ", " + a.Add(id) + ")"
+	}
+	if e.SoftDelete {
+		where += " AND t.deleted_at IS NULL"
+	}
+	rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM %s t WHERE %s ORDER BY t.updated_at, t.id LIMIT %d`, selectList(e, "t"), e.Table, where, limit), a.V...)
+	if err != nil {
+		return nil, fmt.Errorf("store: walk %s: %w", e.Name, err)
+	}
+	defer rows.Close()
+	var out []entity.Record
+	for rows.Next() {
+		r, err := scanRecord(e, rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

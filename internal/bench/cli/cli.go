@@ -28,6 +28,8 @@ func Run(ctx context.Context, args []string, out, errw io.Writer) error {
 		return load(ctx, args[1:], out, errw)
 	case "import":
 		return importCmd(ctx, args[1:], out, errw)
+	case "sql":
+		return sqlCmd(ctx, args[1:], out, errw)
 	case "help", "-h", "--help":
 		usage(out)
 		return nil
@@ -46,6 +48,8 @@ func usage(w io.Writer) {
           Drives a running server and the raw database with the same work; prints ratios and percentiles.
   import  --rows 100000 [--format csv|xlsx] [--data DIR | --db …]
           Imports generated customers through the importer in this process; prints time and peak memory.
+  sql     [--data DIR | --db …] [--rows 20] [--repeat N] [--write] 'STATEMENT' …
+          Runs statements through the product's driver and pools; prints rows and times.
 
 See docs/performance.md.
 `)
