@@ -153,11 +153,7 @@ func (a *Service) Session(ctx context.Context, cookie string) (*SessionUser, err
 		_ = a.DB.DeleteSession(ctx, h)
 		return nil, errs.New(errs.Unauthorized, "unauthorized")
 	}
-	p, err := a.DB.LoadPrincipal(ctx, s.UserID)
-	if err != nil {
-		return nil, errs.New(errs.Unauthorized, "unauthorized")
-	}
-	u, err := a.DB.UserByID(ctx, a.DB.R(), s.UserID)
+	p, u, err := a.DB.LoadUser(ctx, s.UserID)
 	if err != nil {
 		return nil, errs.New(errs.Unauthorized, "unauthorized")
 	}

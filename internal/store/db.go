@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -89,6 +90,8 @@ type DB struct {
 	roles atomic.Pointer[[]access.Role]
 	// stmts are the write connection's prepared statements (SQLite).
 	stmts stmtCache
+	// subtrees remembers team subtrees (TeamSubtree): team id → cachedSubtree.
+	subtrees sync.Map
 	// queue feeds the group-commit writer (SQLite; see group.go).
 	queue      chan *writeReq
 	writerDone chan struct{}
@@ -249,6 +252,9 @@ type Tx struct {
 	missed []string
 	// users remembers UserState answers; a write to users forgets them.
 	users map[string]UserState
+	// teams says the transaction wrote to teams: at commit the remembered
+	// team subtrees are forgotten.
+	teams bool
 	// shared marks a group-commit transaction (group.go): its statements
 	// ignore their caller's cancellation.
 	shared bool
@@ -289,6 +295,13 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
 		return tx.FlushSearch(ctx)
 	}
 	return nil
+}
+
+// committed does what a commit makes due: forgetting team subtrees.
+func (tx *Tx) committed() {
+	if tx.teams {
+		tx.DB.subtrees.Clear()
+	}
 }
 
 // AfterCommit registers fn to run after a successful commit.
@@ -357,6 +370,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error) 
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	tx.committed()
 	for _, f := range tx.after {
 		f()
 	}

@@ -190,6 +190,7 @@ func (db *DB) groupOnce(batch []*writeReq) (err error) {
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	tx.committed()
 	for _, f := range tx.after {
 		f()
 	}

@@ -28,9 +28,9 @@ type UserAuth struct {
 
 const userAuthCols = `id, email, name, active, coalesce(password_hash, ''), coalesce(totp_secret, ''), totp_enabled, coalesce(lang, ''), version`
 
-func scanUserAuth(row interface{ Scan(...any) error }) (*UserAuth, error) {
+func scanUserAuth(row interface{ Scan(...any) error }, more ...any) (*UserAuth, error) {
 	var u UserAuth
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Active, &u.PasswordHash, &u.TOTPSecret, &u.TOTPEnabled, &u.Lang, &u.Version); err != nil {
+	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.Active, &u.PasswordHash, &u.TOTPSecret, &u.TOTPEnabled, &u.Lang, &u.Version}, more...)...); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -118,28 +118,33 @@ func (db *DB) TouchLogin(ctx context.Context, q Querier, userID string) error {
 
 // LoadPrincipal builds the principal of a user: roles and team subtree.
 func (db *DB) LoadPrincipal(ctx context.Context, userID string) (*access.Principal, error) {
+	p, _, err := db.LoadUser(ctx, userID)
+	return p, err
+}
+
+// LoadUser is LoadPrincipal together with what sign-in needs to know of
+// the user, from one statement (a page request needs both).
+func (db *DB) LoadUser(ctx context.Context, userID string) (*access.Principal, *UserAuth, error) {
 	var p access.Principal
 	var rolesJSON string
 	var team sql.NullString
-	var active bool
-	err := db.r.QueryRowContext(ctx, `SELECT id, name, email, roles, team_id, active FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).
-		Scan(&p.UserID, &p.Name, &p.Email, &rolesJSON, &team, &active)
+	u, err := scanUserAuth(db.r.QueryRowContext(ctx, `SELECT `+userAuthCols+`, roles, team_id FROM users WHERE id = $1 AND deleted_at IS NULL`, userID), &rolesJSON, &team)
 	if err != nil {
-		return nil, notFound(err, "user")
+		return nil, nil, notFound(err, "user")
 	}
-	if !active {
-		return nil, errs.New(errs.Unauthorized, "account_disabled")
+	if !u.Active {
+		return nil, nil, errs.New(errs.Unauthorized, "account_disabled")
 	}
-	p.TeamID = team.String
+	p.UserID, p.Name, p.Email, p.TeamID = u.ID, u.Name, u.Email, team.String
 	var codes []string
 	if err := json.Unmarshal([]byte(rolesJSON), &codes); err != nil {
-		return nil, fmt.Errorf("store: user %s roles: %w", userID, err)
+		return nil, nil, fmt.Errorf("store: user %s roles: %w", userID, err)
 	}
 	var roles []access.Role
 	if cached := db.roles.Load(); cached != nil {
 		roles = *cached
 	} else if roles, err = db.Roles(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, c := range codes {
 		for _, r := range roles {
@@ -150,22 +155,38 @@ func (db *DB) LoadPrincipal(ctx context.Context, userID string) (*access.Princip
 	}
 	if p.TeamID != "" {
 		if p.Teams, err = db.TeamSubtree(ctx, p.TeamID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return &p, nil
+	return &p, u, nil
 }
 
 // TeamSubtree returns a team and all teams below it that are not deleted.
+// It runs on every request (inside LoadPrincipal), so answers are kept for
+// subtreeTTL; a team change on this server forgets them at its commit, on
+// other servers they are at most subtreeTTL old.
 func (db *DB) TeamSubtree(ctx context.Context, teamID string) ([]string, error) {
-	// One statement (it runs on every request, inside LoadPrincipal):
-	// the team's own path is the prefix of every path below it.
+	if v, ok := db.subtrees.Load(teamID); ok {
+		if c := v.(cachedSubtree); time.Since(c.at) < subtreeTTL {
+			return c.ids, nil
+		}
+	}
+	// One statement: the team's own path is the prefix of every path below it.
 	ids, err := Strings(ctx, db.r, `SELECT t.id FROM teams top JOIN teams t ON substr(t.path, 1, length(top.path)) = top.path
 		WHERE top.id = $1 AND t.deleted_at IS NULL ORDER BY t.path`, teamID)
 	if err != nil {
 		return nil, fmt.Errorf("store: team subtree: %w", err)
 	}
+	db.subtrees.Store(teamID, cachedSubtree{ids: ids, at: time.Now()})
 	return ids, nil
+}
+
+// subtreeTTL bounds how old a remembered team subtree may be.
+const subtreeTTL = 2 * time.Second
+
+type cachedSubtree struct {
+	ids []string
+	at  time.Time
 }
 
 // TeamPath computes the materialised path of a new team under parent.

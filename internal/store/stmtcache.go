@@ -166,10 +166,17 @@ func (tx *Tx) ctx(ctx context.Context) context.Context {
 	return ctx
 }
 
-// forget drops remembered user states when query may write to users.
+// forget drops remembered user states when query may write to users, and
+// notes a write to teams.
 func (tx *Tx) forget(query string) {
-	if tx.users != nil && !strings.HasPrefix(query, "SELECT") && strings.Contains(query, "users") {
+	if strings.HasPrefix(query, "SELECT") {
+		return
+	}
+	if tx.users != nil && strings.Contains(query, "users") {
 		tx.users = nil
+	}
+	if strings.Contains(query, "teams") {
+		tx.teams = true
 	}
 }
 

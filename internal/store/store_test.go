@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"closeloop/internal/access"
 	"closeloop/internal/apptest"
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
@@ -340,5 +341,29 @@ func TestConcurrentWritesKeepTheirOwnOutcome(t *testing.T) {
 	ran := false
 	if err := db.Write(cctx, func(tx *store.Tx) error { ran = true; return nil }); err == nil || ran {
 		t.Errorf("canceled write: err %v, ran %v", err, ran)
+	}
+}
+
+// Team subtrees are remembered between requests, but a team change on this
+// server is seen by the next request at once: a manager sees the records
+// of a department created under their region straight away.
+func TestTeamChangeSeenAtOnce(t *testing.T) {
+	f := apptest.NewFixture(t)
+	ctx := context.Background()
+	sys := access.SystemPrincipal()
+	before, err := f.DB().LoadPrincipal(ctx, f.Manager.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dept, err := f.App.Records.Create(ctx, sys, "team", entity.Record{"name": "天津销售部", "parent_id": f.North})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := f.DB().LoadPrincipal(ctx, f.Manager.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(before.Teams, dept.ID()) || !slices.Contains(after.Teams, dept.ID()) {
+		t.Errorf("manager's teams before %v, after %v; the new department %s should appear after", before.Teams, after.Teams, dept.ID())
 	}
 }
