@@ -62,7 +62,7 @@ func (s *Service) RebuildSearch(ctx context.Context, progress func(done, total i
 		}
 		err := s.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 			for _, it := range batch {
-				if err := s.Reindex(ctx, tx, it.e, it.r); err != nil {
+				if err := s.index(ctx, tx, it.e, it.r, true); err != nil {
 					return fmt.Errorf("records: reindex %s %s: %w", it.e.Name, it.r.ID(), err)
 				}
 			}

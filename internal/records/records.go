@@ -623,6 +623,12 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, p *access.Principal, 
 
 // Reindex recomputes the search document of a record.
 func (s *Service) Reindex(ctx context.Context, q store.Querier, e *entity.Entity, rec entity.Record) error {
+	return s.index(ctx, q, e, rec, false)
+}
+
+// index writes the search document of a record; fresh says it has none yet
+// (just created, or the index was emptied), so none is removed first.
+func (s *Service) index(ctx context.Context, q store.Querier, e *entity.Entity, rec entity.Record, fresh bool) error {
 	parts := SearchParts(e, rec)
 	if len(parts) == 0 {
 		return nil
@@ -636,6 +642,9 @@ func (s *Service) Reindex(ctx context.Context, q store.Querier, e *entity.Entity
 	}
 	toks := search.Tokens(parts)
 	toks = append(toks, store.VisTokens(e.Name, owners, teams, pooled)...)
+	if fresh {
+		return s.DB.IndexNewDoc(ctx, q, e.Name, rec.ID(), toks)
+	}
 	return s.DB.IndexDoc(ctx, q, e.Name, rec.ID(), toks)
 }
 
@@ -657,7 +666,7 @@ func (s *Service) reindex(ctx context.Context, tx *store.Tx, e *entity.Entity, r
 	if rec["deleted_at"] != nil {
 		return s.DB.UnindexDoc(ctx, tx, rec.ID())
 	}
-	return s.Reindex(ctx, tx, e, rec)
+	return s.index(ctx, tx, e, rec, old == nil)
 }
 
 // SearchParts is what of a record goes into the search index.

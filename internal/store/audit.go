@@ -42,9 +42,13 @@ func (db *DB) Audit(ctx context.Context, q Querier, e AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("store: audit: %w", err)
 	}
+	args := []any{e.ID, e.At, nullable(e.ActorID), e.Entity, e.RecordID, e.Action, string(b), nullable(e.RequestID)}
+	if tx, ok := q.(*Tx); ok {
+		tx.appendRow("audit_log", "(id, at, actor_id, entity, record_id, action, changes, request_id)", "(?, ?, ?, ?, ?, ?, ?, ?)", args...)
+		return nil
+	}
 	_, err = q.ExecContext(ctx, `INSERT INTO audit_log (id, at, actor_id, entity, record_id, action, changes, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		e.ID, e.At, nullable(e.ActorID), e.Entity, e.RecordID, e.Action, string(b), nullable(e.RequestID))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, args...)
 	if err != nil {
 		return fmt.Errorf("store: audit: %w", err)
 	}

@@ -258,6 +258,13 @@ type Tx struct {
 	// shared marks a group-commit transaction (group.go): its statements
 	// ignore their caller's cancellation.
 	shared bool
+	// pending are rows appended to log-like tables, written together
+	// (pending.go).
+	pending []*pendingTable
+	// broken is a failure no statement could report; the commit does.
+	broken error
+	// nextDoc is the next search document id (SQLite: decreasing).
+	nextDoc int64
 	// depth counts open savepoints; pending full-text rows are not flushed
 	// inside one, so a rollback to it can simply forget them.
 	depth int
@@ -268,20 +275,30 @@ type Tx struct {
 // transaction stays usable (PostgreSQL aborts a transaction on any failed
 // statement otherwise). fn's error is returned.
 func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	// Rows held back from before the savepoint are written first: written
+	// inside it, a rollback would take them along.
+	if err := tx.flushPending(ctx, ""); err != nil {
+		return err
+	}
 	name := fmt.Sprintf("sp%d", tx.depth)
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("store: savepoint: %w", err)
 	}
 	mark := tx.fts.mark()
+	rows := tx.markPending()
 	after := len(tx.after)
 	tx.depth++
 	err := fn()
 	tx.depth--
+	if err == nil && tx.broken != nil {
+		err, tx.broken = tx.broken, nil
+	}
 	if err != nil {
 		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w", rerr))
 		}
 		tx.fts.undo(mark)
+		tx.undoPending(rows)
 		tx.after = tx.after[:after]
 		// Released either way: a savepoint left open would make every later
 		// statement of the transaction pay for it.
@@ -295,6 +312,17 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
 		return tx.FlushSearch(ctx)
 	}
 	return nil
+}
+
+// finish writes what the transaction holds back, ahead of its commit.
+func (tx *Tx) finish(ctx context.Context) error {
+	if err := tx.flushPending(ctx, ""); err != nil {
+		return err
+	}
+	if err := tx.FlushSearch(ctx); err != nil {
+		return err
+	}
+	return tx.broken
 }
 
 // committed does what a commit makes due: forgetting team subtrees.
@@ -364,7 +392,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error) 
 	if err = fn(tx); err != nil {
 		return err
 	}
-	if err = tx.FlushSearch(ctx); err != nil {
+	if err = tx.finish(ctx); err != nil {
 		return err
 	}
 	if err = stx.Commit(); err != nil {

@@ -184,7 +184,7 @@ func (db *DB) groupOnce(batch []*writeReq) (err error) {
 			return r.err // busy: the whole group again
 		}
 	}
-	if err = tx.FlushSearch(bg); err != nil {
+	if err = tx.finish(bg); err != nil {
 		return err
 	}
 	if err = stx.Commit(); err != nil {

@@ -43,8 +43,19 @@ func (db *DB) IndexDoc(ctx context.Context, q Querier, entityName, id string, to
 	if err := db.UnindexDoc(ctx, q, id); err != nil {
 		return err
 	}
+	return db.IndexNewDoc(ctx, q, entityName, id, tokens)
+}
+
+// IndexNewDoc indexes a record that has no search document yet (one just
+// created): IndexDoc without removing the old document.
+func (db *DB) IndexNewDoc(ctx context.Context, q Querier, entityName, id string, tokens []string) error {
 	text := strings.Join(tokens, " ")
+	tx, _ := q.(*Tx)
 	if db.Dialect == Postgres {
+		if tx != nil {
+			tx.appendRow("search_docs", "(entity, record_id, tsv)", "(?, ?, array_to_tsvector(string_to_array(?, ' ')))", entityName, id, text)
+			return nil
+		}
 		_, err := q.ExecContext(ctx, `INSERT INTO search_docs (entity, record_id, tsv) VALUES ($1, $2, array_to_tsvector(string_to_array($3, ' ')))`, entityName, id, text)
 		if err != nil {
 			return fmt.Errorf("store: index %s: %w", entityName, err)
@@ -53,24 +64,44 @@ func (db *DB) IndexDoc(ctx context.Context, q Querier, entityName, id string, to
 	}
 	// Decreasing row ids: FTS5 walks forward (newest first) much faster
 	// than backward. One writer, so min(id) - 1 is free.
-	var rowid int64
-	if err := q.QueryRowContext(ctx, `INSERT INTO search_docs (id, entity, record_id) VALUES ((SELECT coalesce(min(id), 0) - 1 FROM search_docs), $1, $2) RETURNING id`, entityName, id).Scan(&rowid); err != nil {
-		return fmt.Errorf("store: index %s: %w", entityName, err)
-	}
-	if tx, ok := q.(*Tx); ok {
-		// Within a write transaction the full-text rows wait for the commit
-		// (see Tx.fts): FTS5 flushes its pending segment at the end of every
-		// statement, so one row per statement made a segment per record.
-		tx.fts.add(rowid, text)
-		if len(tx.fts.rows) >= ftsBatch && tx.depth == 0 {
-			return tx.FlushSearch(ctx)
+	if tx == nil {
+		var rowid int64
+		if err := q.QueryRowContext(ctx, `INSERT INTO search_docs (id, entity, record_id) VALUES ((SELECT coalesce(min(id), 0) - 1 FROM search_docs), $1, $2) RETURNING id`, entityName, id).Scan(&rowid); err != nil {
+			return fmt.Errorf("store: index %s: %w", entityName, err)
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO search_fts (rowid, tokens) VALUES ($1, $2)`, rowid, text); err != nil {
+			return fmt.Errorf("store: index %s: %w", entityName, err)
 		}
 		return nil
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO search_fts (rowid, tokens) VALUES ($1, $2)`, rowid, text); err != nil {
+	rowid, err := tx.docID(ctx)
+	if err != nil {
 		return fmt.Errorf("store: index %s: %w", entityName, err)
 	}
+	tx.appendRow("search_docs", "(id, entity, record_id)", "(?, ?, ?)", rowid, entityName, id)
+	// The full-text rows wait for the commit too (see Tx.fts): FTS5
+	// flushes its pending segment at the end of every statement, so one
+	// row per statement made a segment per record.
+	tx.fts.add(rowid, text)
+	if len(tx.fts.rows) >= ftsBatch && tx.depth == 0 {
+		return tx.FlushSearch(ctx)
+	}
 	return nil
+}
+
+// docID hands out the next search document id of a transaction on SQLite:
+// decreasing from the lowest there is (one writer at a time).
+func (tx *Tx) docID(ctx context.Context) (int64, error) {
+	if tx.nextDoc == 0 {
+		var low int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(min(id), 0) FROM search_docs`).Scan(&low); err != nil {
+			return 0, err
+		}
+		tx.nextDoc = low - 1
+	}
+	id := tx.nextDoc
+	tx.nextDoc--
+	return id, nil
 }
 
 // ftsBatch is how many full-text rows a transaction holds before writing

@@ -129,7 +129,13 @@ func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
 
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tx.forget(query)
+	if err := tx.before(ctx, query); err != nil {
+		return nil, err
+	}
+	return tx.exec(ctx, query, args...)
+}
+
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx = tx.ctx(ctx)
 	if s := tx.prepared(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
@@ -139,7 +145,9 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a query in the transaction.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	tx.forget(query)
+	if err := tx.before(ctx, query); err != nil {
+		return nil, err
+	}
 	ctx = tx.ctx(ctx)
 	if s := tx.prepared(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
@@ -149,12 +157,24 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 
 // QueryRowContext runs a query expected to return at most one row.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	tx.forget(query)
+	if err := tx.before(ctx, query); err != nil {
+		tx.broken = err // a *sql.Row cannot carry it: the commit will
+	}
 	ctx = tx.ctx(ctx)
 	if s := tx.prepared(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
 	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// before runs ahead of every statement: it forgets what the statement may
+// change and writes the pending rows of the tables it names.
+func (tx *Tx) before(ctx context.Context, query string) error {
+	tx.forget(query)
+	if len(tx.pending) == 0 {
+		return nil
+	}
+	return tx.flushPending(ctx, query)
 }
 
 // ctx is the context statements of the transaction run with: in a group

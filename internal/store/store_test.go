@@ -367,3 +367,48 @@ func TestTeamChangeSeenAtOnce(t *testing.T) {
 		t.Errorf("manager's teams before %v, after %v; the new department %s should appear after", before.Teams, after.Teams, dept.ID())
 	}
 }
+
+// Audit and timeline rows are held back and written together, yet the
+// transaction reads them as if written at once, and a savepoint rolled
+// back takes only its own.
+func TestHeldBackRowsReadAndUndoLikeWrittenOnes(t *testing.T) {
+	f := apptest.NewFixture(t)
+	ctx := context.Background()
+	db := f.DB()
+	rec := store.NewID()
+	count := func(q store.Querier) (audit, events int) {
+		q.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE record_id = $1`, rec).Scan(&audit)
+		q.QueryRowContext(ctx, `SELECT count(*) FROM timeline WHERE record_id = $1`, rec).Scan(&events)
+		return
+	}
+	entry := func(action string) store.AuditEntry {
+		return store.AuditEntry{ActorID: f.Admin.UserID, Entity: "customer", RecordID: rec, Action: action}
+	}
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		if err := db.Audit(ctx, tx, entry("create")); err != nil {
+			return err
+		}
+		if err := db.AddEvent(ctx, tx, store.Event{Kind: "created", Entity: "customer", RecordID: rec}); err != nil {
+			return err
+		}
+		if a, e := count(tx); a != 1 || e != 1 {
+			return fmt.Errorf("inside the transaction: %d audit rows, %d events; want 1 and 1", a, e)
+		}
+		undone := tx.Savepoint(ctx, func() error {
+			if err := db.Audit(ctx, tx, entry("update")); err != nil {
+				return err
+			}
+			return fmt.Errorf("undo")
+		})
+		if undone == nil {
+			return fmt.Errorf("savepoint should fail")
+		}
+		return db.Audit(ctx, tx, entry("update"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, e := count(db.R()); a != 2 || e != 1 {
+		t.Errorf("after commit: %d audit rows, %d events; want 2 (create, the update kept) and 1", a, e)
+	}
+}

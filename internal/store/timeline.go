@@ -37,9 +37,13 @@ func (db *DB) AddEvent(ctx context.Context, q Querier, ev Event) error {
 	if err != nil {
 		return err
 	}
+	args := []any{ev.ID, timeArg(ev.At), nullable(ev.CustomerID), nullable(ev.LeadID), nullable(ev.ActorID), ev.Kind, ev.Entity, ev.RecordID, string(b)}
+	if tx, ok := q.(*Tx); ok {
+		tx.appendRow("timeline", "(id, at, customer_id, lead_id, actor_id, kind, entity, record_id, data)", "(?, ?, ?, ?, ?, ?, ?, ?, ?)", args...)
+		return nil
+	}
 	_, err = q.ExecContext(ctx, `INSERT INTO timeline (id, at, customer_id, lead_id, actor_id, kind, entity, record_id, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		ev.ID, timeArg(ev.At), nullable(ev.CustomerID), nullable(ev.LeadID), nullable(ev.ActorID), ev.Kind, ev.Entity, ev.RecordID, string(b))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, args...)
 	if err != nil {
 		return fmt.Errorf("store: timeline: %w", err)
 	}
