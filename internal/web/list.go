@@ -102,6 +102,9 @@ type filterField struct {
 type option struct {
 	Value, Label string
 	Selected     bool
+	// plain is the option's markup when not selected, when rendered
+	// ahead (the user pickers: hundreds of options on every list page).
+	plain string
 }
 
 // listOpts adapt the generic list to a context (the pool).
@@ -549,7 +552,7 @@ func (c *rc) activeUsers() []option {
 		}
 		c.users = make([]option, 0, len(us))
 		for _, u := range us {
-			c.users = append(c.users, option{Value: u.ID, Label: u.Name})
+			c.users = append(c.users, option{Value: u.ID, Label: u.Name, plain: u.Option})
 		}
 	}
 	return append([]option(nil), c.users...)
@@ -561,13 +564,19 @@ func (c *rc) activeUsers() []option {
 type userCache struct {
 	mu    sync.Mutex
 	at    time.Time
-	users []store.NamedUser
+	users []pickerUser
 }
 
 // userCacheTTL is how long the picker list is reused.
 const userCacheTTL = 5 * time.Second
 
-func (u *userCache) get(ctx context.Context, db *store.DB) ([]store.NamedUser, error) {
+// pickerUser is an active user as pickers offer them, with the option
+// markup rendered once per refresh.
+type pickerUser struct {
+	ID, Name, Option string
+}
+
+func (u *userCache) get(ctx context.Context, db *store.DB) ([]pickerUser, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.users != nil && time.Since(u.at) < userCacheTTL {
@@ -577,8 +586,12 @@ func (u *userCache) get(ctx context.Context, db *store.DB) ([]store.NamedUser, e
 	if err != nil {
 		return nil, err
 	}
-	u.users, u.at = us, time.Now()
-	return us, nil
+	out := make([]pickerUser, len(us))
+	for i, x := range us {
+		out[i] = pickerUser{ID: x.ID, Name: x.Name, Option: string(optionsHTML([]option{{Value: x.ID, Label: x.Name}}))}
+	}
+	u.users, u.at = out, time.Now()
+	return out, nil
 }
 
 // listRows formats a page of records, resolving references in batches.

@@ -225,3 +225,30 @@ func TestSearchAndLookup(t *testing.T) {
 		t.Errorf("lookup leaks: %s", r.body)
 	}
 }
+
+// The filter form shows the filters in use: open with their count, the
+// chosen option selected, typed values and both ends of a range kept, and
+// the parameters that are not its own (the sort) carried as hidden fields.
+func TestListFilterFormKeepsTheFiltersInUse(t *testing.T) {
+	e := newEnv(t)
+	e.Customer(t, e.Rep1, "甲公司", "level", "A")
+	b := e.as(t, e.Rep1)
+	body := b.mustGet("/customers?level=A&q=甲&created_at[gte]=2026-01-01&created_at[lte]=2026-12-31&sort=name").body
+	for _, want := range []string{
+		`<details class="filters" open>`,
+		`<span class="count">`,
+		`<option value="A" selected>`,
+		`name="q" value="甲"`,
+		`name="created_at[gte]" value="2026-01-01"`,
+		`name="created_at[lte]" value="2026-12-31"`,
+		`<input type="hidden" name="sort" value="name">`,
+		`<form method="get" action="/customers" data-autosubmit>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("filter form lacks %s:\n%s", want, snippet(body))
+		}
+	}
+	if body := b.mustGet("/customers").body; strings.Contains(body, `<details class="filters" open>`) {
+		t.Error("the filter form is open with no filter in use")
+	}
+}

@@ -297,6 +297,10 @@ func optionsHTML(opts []option) template.HTML {
 	var b strings.Builder
 	b.Grow(len(opts) * 64)
 	for _, o := range opts {
+		if o.plain != "" && !o.Selected {
+			b.WriteString(o.plain)
+			continue
+		}
 		b.WriteString(`<option value="`)
 		b.WriteString(html.EscapeString(o.Value))
 		if o.Selected {
