@@ -94,6 +94,7 @@ type DB struct {
 	subtrees sync.Map
 	// queue feeds the group-commit writer (SQLite; see group.go).
 	queue      chan *writeReq
+	queueMu    sync.RWMutex
 	writerDone chan struct{}
 	closing    atomic.Bool
 }

@@ -49,8 +49,10 @@ func (db *DB) stopWriter() {
 	if db.queue == nil {
 		return
 	}
+	db.queueMu.Lock()
 	db.closing.Store(true)
 	close(db.queue)
+	db.queueMu.Unlock()
 	<-db.writerDone
 }
 
@@ -107,13 +109,18 @@ func (db *DB) submit(ctx context.Context, fn func(tx *Tx) error, alone bool) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	r := &writeReq{ctx: ctx, fn: fn, alone: alone, done: make(chan struct{})}
+	// The read lock keeps the queue open while this write is handed over.
+	db.queueMu.RLock()
 	if db.closing.Load() {
+		db.queueMu.RUnlock()
 		return fmt.Errorf("store: database closed")
 	}
-	r := &writeReq{ctx: ctx, fn: fn, alone: alone, done: make(chan struct{})}
 	select {
 	case db.queue <- r:
+		db.queueMu.RUnlock()
 	case <-ctx.Done():
+		db.queueMu.RUnlock()
 		return ctx.Err()
 	}
 	// Once queued the write is the writer's: wait for it to be answered

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"closeloop/internal/access"
 	"closeloop/internal/entity"
@@ -423,4 +424,44 @@ func (db *DB) ClearSearch(ctx context.Context, tx *Tx) error {
 		}
 	}
 	return nil
+}
+
+// MergeSearch merges the full-text index's segments in the background
+// until ctx ends (SQLite; migration 0004 took merging off the write path):
+// every interval, while there is work, a bounded step in a transaction of
+// its own, so a write waits at most for one step.
+func (db *DB) MergeSearch(ctx context.Context, every time.Duration) {
+	if db.Dialect != SQLite {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for range 20 {
+			worked := false
+			err := db.WriteAlone(ctx, func(tx *Tx) error {
+				var before, after int64
+				if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&before); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO search_fts (search_fts, rank) VALUES ('merge', 64)`); err != nil {
+					return err
+				}
+				if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&after); err != nil {
+					return err
+				}
+				// FTS5: fewer than two changes means there was nothing to merge.
+				worked = after-before >= 2
+				return nil
+			})
+			if err != nil || !worked || ctx.Err() != nil {
+				break
+			}
+		}
+	}
 }
