@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -69,6 +70,9 @@ func (s *sqliteSink) write(ctx context.Context, b *batch, st state) error {
 		if err := insertRows(ctx, tx.Tx, docs); err != nil {
 			return err
 		}
+		// Increasing row ids within the statement: FTS5 starts a new
+		// segment at every row id below the previous one.
+		slices.Reverse(fts.rows)
 		if err := insertRows(ctx, tx.Tx, fts); err != nil {
 			return err
 		}

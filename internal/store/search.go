@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -174,6 +176,9 @@ func (p *pendingFTS) drop(rowid int64) bool {
 func (tx *Tx) FlushSearch(ctx context.Context) error {
 	rows := tx.fts.rows
 	tx.fts = pendingFTS{}
+	// In increasing row id order: FTS5 starts a new segment whenever a row
+	// id is below the previous one, and ours decrease as they are handed out.
+	slices.SortFunc(rows, func(a, b ftsRow) int { return cmp.Compare(a.rowid, b.rowid) })
 	var b []byte
 	for _, r := range rows {
 		if r.gone {
