@@ -360,3 +360,21 @@ func TestKillNineKeepsAcknowledgedWrites(t *testing.T) {
 		}
 	}
 }
+
+// closeloop reindex rebuilds the search index from the records and says so
+// (that the answers stay the same is TestRebuildSearchKeepsAnswers).
+func TestReindexCommand(t *testing.T) {
+	data := dataArgs(t)
+	if _, err := runCLI(t, "long enough pw\n", append([]string{"user", "add", "--email", "a@example.com", "--name", "甲", "--role", "admin"}, data...)...); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "c.csv")
+	os.WriteFile(f, []byte("客户名称,客户级别\n苏州重建索引科技有限公司,A\n"), 0o600)
+	if out, err := runCLI(t, "", append([]string{"import", "customers", f}, data...)...); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	out, err := runCLI(t, "", append([]string{"reindex"}, data...)...)
+	if err != nil || !strings.Contains(out, "search index rebuilt") {
+		t.Fatalf("reindex: %v\n%s", err, out)
+	}
+}
