@@ -142,7 +142,7 @@ func (s *Service) Import(ctx context.Context, p *access.Principal, file io.Reade
 		return nil, errs.Validation([]errs.FieldError{{Field: "key", Code: "import_key_missing", Args: map[string]any{"field": keyField.Label.In(opt.Lang)}}})
 	}
 	rep := &Report{Entity: e.Name, DryRun: opt.DryRun, Mode: opt.Mode, Columns: cols, Errors: []RowError{}}
-	run := &run{s: s, p: p, e: e, opt: opt, m: m, key: keyField, rep: rep, refs: newRefCache(), seenKeys: map[string]int{}}
+	run := &run{s: s, p: p, e: e, opt: opt, m: m, key: keyField, rep: rep, refs: newRefCache(), seenKeys: map[string]int{}, nextAnalyze: 1000}
 	if opt.AllowDuplicates || keyField != nil {
 		ctx = records.AllowDuplicates(ctx)
 	}
@@ -178,6 +178,9 @@ func (s *Service) Import(ctx context.Context, p *access.Principal, file io.Reade
 				if len(rows) == group {
 					run.many(ctx, tx, rows)
 					rows = rows[:0]
+					if err := run.analyze(ctx, tx); err != nil {
+						return err
+					}
 				}
 				if progress != nil && rep.Total%chunk == 0 {
 					progress(rep.Total)
@@ -247,6 +250,9 @@ type run struct {
 	seenKeys map[string]int // key value → first row, for duplicates inside the file
 	// keysAdded are the seenKeys entries of the group being written.
 	keysAdded []string
+	// nextAnalyze is the written-row count at which statistics are next
+	// refreshed (see analyze).
+	nextAnalyze int
 }
 
 func (r *run) reset() {
@@ -262,6 +268,9 @@ func (r *run) writeChunk(ctx context.Context, rows []row, commit bool) error {
 		r.rep.Created, r.rep.Updated = created, updated
 		for i := 0; i < len(rows); i += group {
 			r.many(ctx, tx, rows[i:min(i+group, len(rows))])
+		}
+		if err := r.analyze(ctx, tx); err != nil {
+			return err
 		}
 		if !commit {
 			return errRollback
@@ -332,6 +341,20 @@ func (r *run) many(ctx context.Context, tx *store.Tx, rows []row) {
 		}
 		r.count(upd)
 	}
+}
+
+// analyze refreshes the planner's statistics of the imported table when
+// the rows written so far reach 1,000, 10,000, 100,000 …: PostgreSQL
+// planned the duplicate probes when the table was small (a scan), and
+// kept that plan while one transaction grew it to 100,000 rows — each
+// probe then read the whole table. It sees the transaction's own rows.
+func (r *run) analyze(ctx context.Context, tx *store.Tx) error {
+	n := r.rep.Created + r.rep.Updated
+	if n < r.nextAnalyze {
+		return nil
+	}
+	r.nextAnalyze = max(1000, r.nextAnalyze*10)
+	return r.s.R.DB.Analyze(ctx, tx, r.e.Table)
 }
 
 func (r *run) count(updated bool) {

@@ -270,3 +270,16 @@ func nullable(s string) any {
 	}
 	return s
 }
+
+// Analyze refreshes the planner's statistics of a table (PostgreSQL;
+// SQLite plans equality lookups by index regardless). Inside a
+// transaction it counts the transaction's own new rows.
+func (db *DB) Analyze(ctx context.Context, q Querier, table string) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	if _, err := q.ExecContext(ctx, `ANALYZE `+table); err != nil {
+		return fmt.Errorf("store: analyze %s: %w", table, err)
+	}
+	return nil
+}
