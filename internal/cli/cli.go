@@ -204,7 +204,7 @@ func serve(ctx context.Context, args []string, sio IO, ready Ready) error {
 		done <- struct{}{}
 	}
 	go func() { a.DB.WatchSchema(bg, 3*time.Second); done <- struct{}{} }()
-	go a.DB.MergeSearch(bg, time.Second)
+	go a.DB.MergeSearch(bg, 2*time.Second)
 	go func() {
 		if err := a.RebuildSearchIfNeeded(bg, log); err != nil && bg.Err() == nil {
 			log.Error("rebuilding the search index failed; run closeloop reindex", "err", err.Error())

@@ -433,8 +433,11 @@ func (db *DB) ClearSearch(ctx context.Context, tx *Tx) error {
 
 // MergeSearch merges the full-text index's segments in the background
 // until ctx ends (SQLite; migration 0004 took merging off the write path):
-// every interval, while there is work, a bounded step in a transaction of
-// its own, so a write waits at most for one step.
+// every interval, while there is work, up to ten bounded steps, each in a
+// transaction of its own, so a write waits at most for one step. Each
+// step's commit makes every reader drop its page cache (SQLite does that on
+// any change), so the steps are few and large rather than many and small;
+// with nothing to merge nothing is committed.
 func (db *DB) MergeSearch(ctx context.Context, every time.Duration) {
 	if db.Dialect != SQLite {
 		return
@@ -447,14 +450,14 @@ func (db *DB) MergeSearch(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		for range 20 {
+		for range 10 {
 			worked := false
 			err := db.WriteAlone(ctx, func(tx *Tx) error {
 				var before, after int64
 				if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&before); err != nil {
 					return err
 				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO search_fts (search_fts, rank) VALUES ('merge', 64)`); err != nil {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO search_fts (search_fts, rank) VALUES ('merge', 128)`); err != nil {
 					return err
 				}
 				if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&after); err != nil {

@@ -4,6 +4,3 @@
 -- that reaches crisismerge segments is still merged by the write itself,
 -- so the index stays bounded when nobody merges (the command line).
 INSERT INTO search_fts (search_fts, rank) VALUES ('automerge', 0);
--- The background merger merges any two segments of a level (automerge
--- used to wait for four), so searches read few segments.
-INSERT INTO search_fts (search_fts, rank) VALUES ('usermerge', 2);
