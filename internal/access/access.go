@@ -97,25 +97,67 @@ const (
 // BaseEntities are the customer-base entities the default roles speak of.
 var BaseEntities = []string{"customer", "contact", "lead", "activity"}
 
+// DealEntities are the pre-sales records that belong to an opportunity's
+// owner: the opportunity and what hangs off it.
+var DealEntities = []string{"opportunity", "opportunity_contact", "opportunity_competitor", "presales_request", "presales_work_record", "solution", "bid", "sample", "appointment"}
+
+// ProcessEntities are written only by processes (stage changes, scores,
+// reviews): roles read them, nobody creates them through the generic API.
+var ProcessEntities = []string{"stage_change", "presales_score", "solution_review"}
+
+// ReferenceEntities are shared by everyone: competitors, the knowledge base,
+// pipelines and their stages.
+var ReferenceEntities = []string{"competitor", "knowledge_article", "pipeline", "pipeline_stage"}
+
+// RolePresalesManager evaluates pre-sales requests and assigns engineers.
+const RolePresalesManager = "presales_manager"
+
 // DefaultRoles is the shipped policy; admins may change it.
+//
+// Pre-sales engineers read the customer base (contact details masked), and
+// of the deals only their own records and, through grants, the
+// opportunities and requests they are assigned to. Pre-sales managers see every request
+// and opportunity, to evaluate and staff them.
 func DefaultRoles() []Role {
 	full := func(s Scope) Perm {
 		return Perm{Read: s, Write: s, Delete: s, Create: true, Export: true, Import: true}
 	}
-	each := func(p Perm) map[string]Perm {
-		m := map[string]Perm{}
-		for _, e := range BaseEntities {
+	set := func(m map[string]Perm, names []string, p Perm) map[string]Perm {
+		for _, e := range names {
 			m[e] = p
 		}
 		return m
 	}
-	sales := each(Perm{Read: Own, Write: Own, Create: true})
+	each := func(p Perm) map[string]Perm { return set(map[string]Perm{}, BaseEntities, p) }
+	deals := func(m map[string]Perm, deal, process, ref Perm) map[string]Perm {
+		set(m, DealEntities, deal)
+		process.Create, process.Import, process.Write, process.Delete = false, false, None, None
+		set(m, ProcessEntities, process)
+		return set(m, ReferenceEntities, ref)
+	}
+	readRef := Perm{Read: All, Export: true}
+	editRef := Perm{Read: All, Write: All, Create: true, Export: true, Import: true}
+	own := Perm{Read: Own, Write: Own, Create: true}
+	sales := each(own)
 	sales["activity"] = Perm{Read: Own, Write: Own, Delete: Own, Create: true}
+	deals(sales, Perm{Read: Own, Write: Own, Delete: Own, Create: true, Export: true}, Perm{Read: Own, Write: Own, Create: true}, readRef)
+	sales["competitor"] = editRef
 	readAll := func() map[string]Perm {
 		m := each(Perm{Read: All})
 		m["activity"] = Perm{Read: All, Write: Own, Delete: Own, Create: true}
-		return m
+		return deals(m, Perm{Read: All, Export: true}, Perm{Read: All}, readRef)
 	}
+	presales := each(Perm{Read: All})
+	presales["activity"] = Perm{Read: All, Write: Own, Delete: Own, Create: true}
+	deals(presales, Perm{Read: Own, Write: Own, Create: true}, Perm{Read: Own}, editRef)
+	presales["opportunity"] = Perm{Read: Own}
+	presales["presales_request"] = Perm{Read: Own}
+	presales["presales_work_record"] = Perm{Read: Own, Write: Own, Delete: Own, Create: true}
+	presalesMgr := readAll()
+	deals(presalesMgr, Perm{Read: All, Write: All, Create: true, Export: true}, Perm{Read: All, Write: All, Create: true, Export: true}, editRef)
+	presalesMgr["opportunity"] = Perm{Read: All, Export: true}
+	managerPerms := deals(each(full(Team)), full(Team), Perm{Read: Team, Write: Team, Create: true, Export: true}, editRef)
+	adminPerms := deals(each(full(All)), full(All), full(All), full(All))
 	directory := func(m map[string]Perm, admin bool) map[string]Perm {
 		for _, e := range []string{"user", "team"} {
 			if admin {
@@ -127,10 +169,11 @@ func DefaultRoles() []Role {
 		return m
 	}
 	roles := []Role{
-		{Code: RoleAdmin, Label: i18n.T("管理员", "Administrator"), Perms: each(full(All)), SeeContacts: true, Pool: true, Assign: true, Admin: true, BuiltIn: true},
-		{Code: RoleManager, Label: i18n.T("经理", "Manager"), Perms: each(full(Team)), SeeContacts: true, Pool: true, Assign: true, BuiltIn: true},
+		{Code: RoleAdmin, Label: i18n.T("管理员", "Administrator"), Perms: adminPerms, SeeContacts: true, Pool: true, Assign: true, Admin: true, BuiltIn: true},
+		{Code: RoleManager, Label: i18n.T("经理", "Manager"), Perms: managerPerms, SeeContacts: true, Pool: true, Assign: true, BuiltIn: true},
 		{Code: RoleSales, Label: i18n.T("销售", "Sales rep"), Perms: sales, SeeContacts: true, Pool: true, BuiltIn: true},
-		{Code: RolePresales, Label: i18n.T("售前工程师", "Pre-sales engineer"), Perms: readAll(), BuiltIn: true},
+		{Code: RolePresales, Label: i18n.T("售前工程师", "Pre-sales engineer"), Perms: presales, BuiltIn: true},
+		{Code: RolePresalesManager, Label: i18n.T("售前经理", "Pre-sales manager"), Perms: presalesMgr, BuiltIn: true},
 		{Code: RoleDelivery, Label: i18n.T("交付协调", "Delivery coordinator"), Perms: readAll(), SeeContacts: true, BuiltIn: true},
 		{Code: RoleService, Label: i18n.T("售后服务", "Service agent"), Perms: readAll(), SeeContacts: true, BuiltIn: true},
 	}

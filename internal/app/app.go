@@ -17,6 +17,7 @@ import (
 	"closeloop/internal/customers"
 	"closeloop/internal/importer"
 	"closeloop/internal/jobs"
+	"closeloop/internal/presales"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
@@ -59,6 +60,7 @@ type App struct {
 	Loc       *time.Location
 	Records   *records.Service
 	Customers *customers.Service
+	Presales  *presales.Service
 	Auth      *auth.Service
 	Admin     *admin.Service
 	Importer  *importer.Service
@@ -74,13 +76,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: time zone %q: %w", cfg.TimeZone, err)
 	}
-	db, err := store.Open(ctx, store.Config{DSN: cfg.DB, DataDir: cfg.DataDir, Synchronous: cfg.Synchronous, Decls: crm.Entities(), Loc: loc})
+	db, err := store.Open(ctx, store.Config{DSN: cfg.DB, DataDir: cfg.DataDir, Synchronous: cfg.Synchronous, Decls: append(crm.Entities(), crm.PresalesEntities()...), Loc: loc})
 	if err != nil {
 		return nil, err
 	}
 	a := &App{Cfg: cfg, DB: db, Loc: loc}
 	a.Records = records.New(db, loc)
 	a.Customers = customers.New(a.Records)
+	a.Presales = presales.New(a.Records)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)
 	a.Jobs = jobs.New(db)

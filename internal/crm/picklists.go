@@ -89,4 +89,21 @@ var DefaultPicklists = map[string][]entity.Option{
 		opt("relationship", "客户关系", "Relationship"),
 		opt("other", "其他", "Other"),
 	},
+	"bid_document": {
+		opt("license", "营业执照", "Business licence"),
+		opt("qualification", "资质证书", "Qualification certificates"),
+		opt("authorization", "授权委托书", "Letter of authorisation"),
+		opt("technical", "技术标书", "Technical proposal"),
+		opt("commercial", "商务标书", "Commercial proposal"),
+		opt("price", "报价文件", "Price schedule"),
+		opt("bond", "保证金凭证", "Bid bond receipt"),
+		opt("references", "业绩证明", "References"),
+	},
+	"kb_category": {
+		opt("solution", "解决方案", "Solution"),
+		opt("case", "成功案例", "Success case"),
+		opt("faq", "常见问题", "FAQ"),
+		opt("competitor", "竞品分析", "Competitor notes"),
+		opt("product", "产品资料", "Product material"),
+	},
 }

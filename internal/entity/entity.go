@@ -143,6 +143,10 @@ type Visibility struct {
 	// record it points to is visible (contacts through their customer,
 	// activities through their customer or lead). Several are ORed.
 	Parents []string
+	// Grants means single users may be given read access to a record beyond
+	// their scope (record_grants rows): pre-sales engineers assigned to a
+	// request see its opportunity and customer.
+	Grants bool
 }
 
 // Entity declares one record type.

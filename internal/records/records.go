@@ -226,6 +226,22 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, p *access.Principa
 	if !perm.Create {
 		return nil, errs.Denied()
 	}
+	return s.create(ctx, tx, p, e, in, false)
+}
+
+// InsertTx creates a record written by a process (a stage change, a review,
+// a score): read-only fields may be set and the entity's create right is
+// not asked — the process has checked its own rule. Validation, hooks,
+// audit and the index apply as for every write.
+func (s *Service) InsertTx(ctx context.Context, tx *store.Tx, p *access.Principal, entityName string, in entity.Record) (entity.Record, error) {
+	e, err := s.Entity(entityName)
+	if err != nil {
+		return nil, err
+	}
+	return s.create(ctx, tx, p, e, in, true)
+}
+
+func (s *Service) create(ctx context.Context, tx *store.Tx, p *access.Principal, e *entity.Entity, in entity.Record, system bool) (entity.Record, error) {
 	var bad []errs.FieldError
 	rec := entity.Record{}
 	for k, v := range in {
@@ -235,7 +251,7 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, p *access.Principa
 			bad = append(bad, errs.FieldError{Field: k, Code: "unknown_field", Args: map[string]any{"field": k}})
 		case k == "owner_id" && e.Vis.Owned:
 			// handled below
-		case !f.Writable():
+		case !f.Writable() && !(system && !f.Has(entity.Virtual)):
 			bad = append(bad, errs.FieldError{Field: k, Code: "read_only"})
 		default:
 			rec[k] = v
@@ -639,6 +655,13 @@ func (s *Service) index(ctx context.Context, q store.Querier, e *entity.Entity, 
 		if owners, teams, pooled, err = h.VisOwners(ctx, q, rec); err != nil {
 			return err
 		}
+	}
+	if e.Vis.Grants {
+		granted, err := s.DB.GrantedUsers(ctx, q, rec.ID())
+		if err != nil {
+			return err
+		}
+		owners = append(owners, granted...)
 	}
 	toks := search.Tokens(parts)
 	toks = append(toks, store.VisTokens(e.Name, owners, teams, pooled)...)

@@ -150,12 +150,29 @@ func (c *rc) menu() []navItem {
 	if c.p.CanPool() || c.p.CanAssign() {
 		items = append(items, navItem{Key: "pool", Text: c.T("nav.pool"), Href: "/pool"})
 	}
+	var deals []navItem
+	for _, name := range []string{"opportunity", "presales_request", "solution", "bid", "sample", "appointment", "competitor", "knowledge_article"} {
+		e := c.schema.Entity(name)
+		if e == nil || c.p.Perm(name).Read == access.None {
+			continue
+		}
+		deals = append(deals, navItem{Key: e.Resource, Text: e.Plural.In(c.L), Href: basePath(e)})
+		if name == "opportunity" {
+			deals = append(deals, navItem{Key: "board", Text: c.T("nav.board"), Href: "/opportunities/board"},
+				navItem{Key: "forecast", Text: c.T("nav.forecast"), Href: "/reports/forecast"})
+		}
+	}
+	if len(deals) > 0 {
+		items = append(items, navItem{Section: true, Text: c.T("nav.presales")})
+		items = append(items, deals...)
+	}
 	if c.p.IsAdmin() {
 		items = append(items, navItem{Section: true, Text: c.T("nav.admin")},
 			navItem{Key: "settings", Text: c.T("nav.settings"), Href: "/settings"},
 			navItem{Key: "users", Text: c.T("set.users"), Href: "/settings/users"},
 			navItem{Key: "teams", Text: c.T("set.teams"), Href: "/settings/teams"},
 			navItem{Key: "roles", Text: c.T("set.roles"), Href: "/settings/roles"},
+			navItem{Key: "pipelines", Text: c.T("nav.pipelines"), Href: "/pipelines"},
 			navItem{Key: "audit", Text: c.T("set.audit"), Href: "/settings/audit"})
 	}
 	return items

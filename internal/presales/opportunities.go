@@ -1,0 +1,3 @@
+package presales
+
+func (s *Service) registerOpportunities() {}

@@ -1,0 +1,427 @@
+-- Pre-sales: pipelines and stages, opportunities with their buying unit,
+-- competitors and stage history, pre-sales requests with work records and
+-- scores, solutions and reviews, bids, samples, demos, the knowledge base;
+-- and per-record read grants.
+
+CREATE TABLE pipelines (
+    id          UUID PRIMARY KEY,
+    name        TEXT NOT NULL,
+    name_en     TEXT,
+    code        TEXT NOT NULL,
+    position    BIGINT NOT NULL,
+    is_default  BOOLEAN NOT NULL DEFAULT FALSE,
+    active      BOOLEAN NOT NULL DEFAULT TRUE,
+    description TEXT,
+    version     BIGINT NOT NULL DEFAULT 1,
+    created_at  TIMESTAMPTZ NOT NULL,
+    updated_at  TIMESTAMPTZ NOT NULL,
+    created_by  UUID,
+    updated_by  UUID,
+    deleted_at  TIMESTAMPTZ
+);
+CREATE INDEX pipelines_updated ON pipelines(updated_at, id) WHERE deleted_at IS NULL;
+
+CREATE TABLE pipeline_stages (
+    id           UUID PRIMARY KEY,
+    pipeline_id  UUID NOT NULL REFERENCES pipelines(id),
+    name         TEXT NOT NULL,
+    name_en      TEXT,
+    code         TEXT NOT NULL,
+    position     BIGINT NOT NULL,
+    probability  BIGINT NOT NULL,
+    entry_gates  TEXT,
+    exit_gates   TEXT,
+    entry_fields TEXT,
+    version      BIGINT NOT NULL DEFAULT 1,
+    created_at   TIMESTAMPTZ NOT NULL,
+    updated_at   TIMESTAMPTZ NOT NULL,
+    created_by   UUID,
+    updated_by   UUID,
+    deleted_at   TIMESTAMPTZ
+);
+CREATE INDEX pipeline_stages_updated ON pipeline_stages(updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX pipeline_stages_pipeline ON pipeline_stages(pipeline_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE competitors (
+    id             UUID PRIMARY KEY,
+    name           TEXT NOT NULL,
+    website        TEXT,
+    products       TEXT,
+    strengths      TEXT,
+    weaknesses     TEXT,
+    price_position TEXT,
+    notes          TEXT,
+    version        BIGINT NOT NULL DEFAULT 1,
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL,
+    created_by     UUID,
+    updated_by     UUID,
+    deleted_at     TIMESTAMPTZ
+);
+CREATE INDEX competitors_updated ON competitors(updated_at, id) WHERE deleted_at IS NULL;
+
+CREATE TABLE knowledge_articles (
+    id            UUID PRIMARY KEY,
+    title         TEXT NOT NULL,
+    category      TEXT NOT NULL,
+    tags          TEXT,
+    product       TEXT,
+    competitor_id UUID REFERENCES competitors(id),
+    audience      TEXT NOT NULL,
+    summary       TEXT,
+    body          TEXT,
+    version       BIGINT NOT NULL DEFAULT 1,
+    created_at    TIMESTAMPTZ NOT NULL,
+    updated_at    TIMESTAMPTZ NOT NULL,
+    created_by    UUID,
+    updated_by    UUID,
+    deleted_at    TIMESTAMPTZ
+);
+CREATE INDEX knowledge_articles_updated ON knowledge_articles(updated_at, id) WHERE deleted_at IS NULL;
+
+CREATE TABLE opportunities (
+    id                   UUID PRIMARY KEY,
+    name                 TEXT NOT NULL,
+    customer_id          UUID NOT NULL REFERENCES customers(id),
+    amount               BIGINT,
+    currency             TEXT NOT NULL,
+    expected_close_date  DATE,
+    pipeline_id          UUID REFERENCES pipelines(id),
+    stage_id             UUID REFERENCES pipeline_stages(id),
+    stage                TEXT NOT NULL,
+    stage_entered_at     TIMESTAMPTZ,
+    probability_override BIGINT,
+    probability          BIGINT NOT NULL,
+    status               TEXT NOT NULL,
+    source               TEXT,
+    business_scenario    TEXT,
+    pain_points          TEXT,
+    budget_range         TEXT,
+    decision_process     TEXT,
+    decision_timeline    TEXT,
+    explicit_needs       TEXT,
+    latent_needs         TEXT,
+    next_step            TEXT,
+    next_step_due        DATE,
+    knowledge_articles   TEXT,
+    closed_at            TIMESTAMPTZ,
+    lost_reason          TEXT,
+    lost_to              UUID REFERENCES competitors(id),
+    close_note           TEXT,
+    version              BIGINT NOT NULL DEFAULT 1,
+    created_at           TIMESTAMPTZ NOT NULL,
+    updated_at           TIMESTAMPTZ NOT NULL,
+    created_by           UUID,
+    updated_by           UUID,
+    owner_id             UUID REFERENCES users(id),
+    team_id              UUID REFERENCES teams(id),
+    deleted_at           TIMESTAMPTZ
+);
+CREATE INDEX opportunities_owner_updated ON opportunities(owner_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_team_updated ON opportunities(team_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_updated ON opportunities(updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_customer ON opportunities(customer_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE opportunity_contacts (
+    id             UUID PRIMARY KEY,
+    opportunity_id UUID NOT NULL REFERENCES opportunities(id),
+    contact_id     UUID NOT NULL REFERENCES contacts(id),
+    role           TEXT NOT NULL,
+    is_primary     BOOLEAN NOT NULL DEFAULT FALSE,
+    attitude       TEXT,
+    notes          TEXT,
+    version        BIGINT NOT NULL DEFAULT 1,
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL,
+    created_by     UUID,
+    updated_by     UUID
+);
+CREATE INDEX opportunity_contacts_updated ON opportunity_contacts(updated_at, id);
+CREATE INDEX opportunity_contacts_opportunity ON opportunity_contacts(opportunity_id);
+
+CREATE TABLE opportunity_competitors (
+    id             UUID PRIMARY KEY,
+    opportunity_id UUID NOT NULL REFERENCES opportunities(id),
+    competitor_id  UUID NOT NULL REFERENCES competitors(id),
+    strengths      TEXT,
+    weaknesses     TEXT,
+    price_position TEXT,
+    threat         TEXT,
+    version        BIGINT NOT NULL DEFAULT 1,
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL,
+    created_by     UUID,
+    updated_by     UUID
+);
+CREATE INDEX opportunity_competitors_updated ON opportunity_competitors(updated_at, id);
+CREATE INDEX opportunity_competitors_opportunity ON opportunity_competitors(opportunity_id);
+
+CREATE TABLE stage_changes (
+    id               UUID PRIMARY KEY,
+    opportunity_id   UUID NOT NULL REFERENCES opportunities(id),
+    from_stage_id    UUID REFERENCES pipeline_stages(id),
+    to_stage_id      UUID REFERENCES pipeline_stages(id),
+    from_stage       TEXT,
+    to_stage         TEXT NOT NULL,
+    changed_at       TIMESTAMPTZ NOT NULL,
+    changed_by       UUID,
+    seconds_in_stage BIGINT,
+    skipped          BOOLEAN NOT NULL DEFAULT FALSE,
+    version          BIGINT NOT NULL DEFAULT 1,
+    created_at       TIMESTAMPTZ NOT NULL,
+    updated_at       TIMESTAMPTZ NOT NULL,
+    created_by       UUID,
+    updated_by       UUID
+);
+CREATE INDEX stage_changes_updated ON stage_changes(updated_at, id);
+CREATE INDEX stage_changes_opportunity ON stage_changes(opportunity_id);
+
+CREATE TABLE presales_requests (
+    id               UUID PRIMARY KEY,
+    name             TEXT NOT NULL,
+    opportunity_id   UUID NOT NULL REFERENCES opportunities(id),
+    customer_id      UUID REFERENCES customers(id),
+    estimated_value  BIGINT,
+    work_needed      TEXT,
+    description      TEXT,
+    needed_by        DATE,
+    status           TEXT NOT NULL,
+    eval_products    TEXT,
+    eval_directions  TEXT,
+    eval_work        TEXT,
+    eval_people      BIGINT,
+    eval_difficulty  TEXT,
+    eval_key_points  TEXT,
+    eval_key_dates   TEXT,
+    importance       TEXT,
+    eval_conclusion  TEXT,
+    eval_stop_reason TEXT,
+    evaluated_by     UUID,
+    evaluated_at     TIMESTAMPTZ,
+    engineers        TEXT,
+    assigned_at      TIMESTAMPTZ,
+    hours_total      DOUBLE PRECISION NOT NULL,
+    outcome          TEXT,
+    merged_into      UUID REFERENCES presales_requests(id),
+    closed_at        TIMESTAMPTZ,
+    close_note       TEXT,
+    version          BIGINT NOT NULL DEFAULT 1,
+    created_at       TIMESTAMPTZ NOT NULL,
+    updated_at       TIMESTAMPTZ NOT NULL,
+    created_by       UUID,
+    updated_by       UUID,
+    owner_id         UUID REFERENCES users(id),
+    team_id          UUID REFERENCES teams(id),
+    deleted_at       TIMESTAMPTZ
+);
+CREATE INDEX presales_requests_owner_updated ON presales_requests(owner_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX presales_requests_team_updated ON presales_requests(team_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX presales_requests_updated ON presales_requests(updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX presales_requests_opportunity ON presales_requests(opportunity_id) WHERE deleted_at IS NULL;
+CREATE INDEX presales_requests_customer ON presales_requests(customer_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE presales_work_records (
+    id          UUID PRIMARY KEY,
+    request_id  UUID NOT NULL REFERENCES presales_requests(id),
+    engineer_id UUID NOT NULL,
+    kind        TEXT NOT NULL,
+    work_date   DATE NOT NULL,
+    hours       DOUBLE PRECISION NOT NULL,
+    summary     TEXT NOT NULL,
+    outputs     TEXT,
+    version     BIGINT NOT NULL DEFAULT 1,
+    created_at  TIMESTAMPTZ NOT NULL,
+    updated_at  TIMESTAMPTZ NOT NULL,
+    created_by  UUID,
+    updated_by  UUID,
+    deleted_at  TIMESTAMPTZ
+);
+CREATE INDEX presales_work_records_updated ON presales_work_records(updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX presales_work_records_request ON presales_work_records(request_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE presales_scores (
+    id           UUID PRIMARY KEY,
+    request_id   UUID NOT NULL REFERENCES presales_requests(id),
+    scorer_id    UUID NOT NULL,
+    scorer_role  TEXT NOT NULL,
+    quality      BIGINT NOT NULL,
+    timeliness   BIGINT NOT NULL,
+    contribution BIGINT NOT NULL,
+    comment      TEXT,
+    scored_at    TIMESTAMPTZ NOT NULL,
+    version      BIGINT NOT NULL DEFAULT 1,
+    created_at   TIMESTAMPTZ NOT NULL,
+    updated_at   TIMESTAMPTZ NOT NULL,
+    created_by   UUID,
+    updated_by   UUID
+);
+CREATE INDEX presales_scores_updated ON presales_scores(updated_at, id);
+CREATE INDEX presales_scores_request ON presales_scores(request_id);
+
+CREATE TABLE solutions (
+    id                  UUID PRIMARY KEY,
+    title               TEXT NOT NULL,
+    opportunity_id      UUID NOT NULL REFERENCES opportunities(id),
+    customer_id         UUID REFERENCES customers(id),
+    request_id          UUID REFERENCES presales_requests(id),
+    version_no          BIGINT NOT NULL,
+    previous_id         UUID REFERENCES solutions(id),
+    status              TEXT NOT NULL,
+    technical_part      TEXT,
+    commercial_part     TEXT,
+    implementation_part TEXT,
+    value_statements    TEXT,
+    reviewers           TEXT,
+    submitted_at        TIMESTAMPTZ,
+    approved_at         TIMESTAMPTZ,
+    sent_at             TIMESTAMPTZ,
+    version             BIGINT NOT NULL DEFAULT 1,
+    created_at          TIMESTAMPTZ NOT NULL,
+    updated_at          TIMESTAMPTZ NOT NULL,
+    created_by          UUID,
+    updated_by          UUID,
+    owner_id            UUID REFERENCES users(id),
+    team_id             UUID REFERENCES teams(id),
+    deleted_at          TIMESTAMPTZ
+);
+CREATE INDEX solutions_owner_updated ON solutions(owner_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX solutions_team_updated ON solutions(team_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX solutions_updated ON solutions(updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX solutions_opportunity ON solutions(opportunity_id) WHERE deleted_at IS NULL;
+CREATE INDEX solutions_customer ON solutions(customer_id) WHERE deleted_at IS NULL;
+CREATE INDEX solutions_request ON solutions(request_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE solution_reviews (
+    id          UUID PRIMARY KEY,
+    solution_id UUID NOT NULL REFERENCES solutions(id),
+    reviewer_id UUID NOT NULL,
+    verdict     TEXT NOT NULL,
+    comment     TEXT,
+    reviewed_at TIMESTAMPTZ NOT NULL,
+    version     BIGINT NOT NULL DEFAULT 1,
+    created_at  TIMESTAMPTZ NOT NULL,
+    updated_at  TIMESTAMPTZ NOT NULL,
+    created_by  UUID,
+    updated_by  UUID
+);
+CREATE INDEX solution_reviews_updated ON solution_reviews(updated_at, id);
+CREATE INDEX solution_reviews_solution ON solution_reviews(solution_id);
+
+CREATE TABLE bids (
+    id                 UUID PRIMARY KEY,
+    title              TEXT NOT NULL,
+    opportunity_id     UUID NOT NULL REFERENCES opportunities(id),
+    customer_id        UUID REFERENCES customers(id),
+    tender_no          TEXT,
+    issuer             TEXT,
+    deadline           TIMESTAMPTZ NOT NULL,
+    bond               BIGINT,
+    bond_returned      BOOLEAN NOT NULL DEFAULT FALSE,
+    qualifications     TEXT,
+    bid_price          BIGINT,
+    documents_required TEXT,
+    documents_ready    TEXT,
+    review_status      TEXT NOT NULL,
+    review_note        TEXT,
+    result             TEXT NOT NULL,
+    winner             TEXT,
+    result_note        TEXT,
+    version            BIGINT NOT NULL DEFAULT 1,
+    created_at         TIMESTAMPTZ NOT NULL,
+    updated_at         TIMESTAMPTZ NOT NULL,
+    created_by         UUID,
+    updated_by         UUID,
+    owner_id           UUID REFERENCES users(id),
+    team_id            UUID REFERENCES teams(id),
+    deleted_at         TIMESTAMPTZ
+);
+CREATE INDEX bids_owner_updated ON bids(owner_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX bids_team_updated ON bids(team_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX bids_updated ON bids(updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX bids_opportunity ON bids(opportunity_id) WHERE deleted_at IS NULL;
+CREATE INDEX bids_customer ON bids(customer_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE samples (
+    id                 UUID PRIMARY KEY,
+    product            TEXT NOT NULL,
+    opportunity_id     UUID REFERENCES opportunities(id),
+    customer_id        UUID NOT NULL REFERENCES customers(id),
+    quantity           DOUBLE PRECISION NOT NULL,
+    unit               TEXT,
+    batch              TEXT,
+    documents          TEXT,
+    sent_on            DATE NOT NULL,
+    carrier            TEXT,
+    tracking_no        TEXT,
+    stage              TEXT NOT NULL,
+    small_trial_on     DATE,
+    small_trial_result TEXT,
+    pilot_on           DATE,
+    pilot_result       TEXT,
+    purchase_on        DATE,
+    purchase_result    TEXT,
+    failed_on          DATE,
+    failed_reason      TEXT,
+    version            BIGINT NOT NULL DEFAULT 1,
+    created_at         TIMESTAMPTZ NOT NULL,
+    updated_at         TIMESTAMPTZ NOT NULL,
+    created_by         UUID,
+    updated_by         UUID,
+    owner_id           UUID REFERENCES users(id),
+    team_id            UUID REFERENCES teams(id),
+    deleted_at         TIMESTAMPTZ
+);
+CREATE INDEX samples_owner_updated ON samples(owner_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX samples_team_updated ON samples(team_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX samples_updated ON samples(updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX samples_opportunity ON samples(opportunity_id) WHERE deleted_at IS NULL;
+CREATE INDEX samples_customer ON samples(customer_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE appointments (
+    id             UUID PRIMARY KEY,
+    subject        TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    opportunity_id UUID REFERENCES opportunities(id),
+    customer_id    UUID NOT NULL REFERENCES customers(id),
+    scheduled_at   TIMESTAMPTZ NOT NULL,
+    place          TEXT,
+    engineer_id    UUID,
+    attendees      TEXT,
+    status         TEXT NOT NULL,
+    result         TEXT,
+    version        BIGINT NOT NULL DEFAULT 1,
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL,
+    created_by     UUID,
+    updated_by     UUID,
+    owner_id       UUID REFERENCES users(id),
+    team_id        UUID REFERENCES teams(id),
+    deleted_at     TIMESTAMPTZ
+);
+CREATE INDEX appointments_owner_updated ON appointments(owner_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX appointments_team_updated ON appointments(team_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX appointments_updated ON appointments(updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX appointments_opportunity ON appointments(opportunity_id) WHERE deleted_at IS NULL;
+CREATE INDEX appointments_customer ON appointments(customer_id) WHERE deleted_at IS NULL;
+
+CREATE UNIQUE INDEX pipeline_stages_code ON pipeline_stages(pipeline_id, code) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_board ON opportunities(pipeline_id, stage_id, updated_at) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_team_board ON opportunities(team_id, pipeline_id, stage_id) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_owner_board ON opportunities(owner_id, pipeline_id, stage_id) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_forecast ON opportunities(expected_close_date) WHERE deleted_at IS NULL AND status = 'open';
+CREATE INDEX presales_requests_open ON presales_requests(status, created_at) WHERE deleted_at IS NULL;
+CREATE INDEX presales_work_records_engineer ON presales_work_records(engineer_id, work_date) WHERE deleted_at IS NULL;
+
+-- Read access given to one user on one record beyond their scope, and
+-- why (via: the record whose process gave it, e.g. the pre-sales request
+-- an engineer is assigned to). Revoked by deleting the rows of that via.
+CREATE TABLE record_grants (
+    record_id  UUID NOT NULL,
+    user_id    UUID NOT NULL REFERENCES users(id),
+    entity     TEXT NOT NULL,
+    via_id     UUID NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (record_id, user_id, via_id)
+);
+CREATE INDEX record_grants_via ON record_grants(via_id);
+CREATE INDEX record_grants_user ON record_grants(user_id, entity);
