@@ -130,7 +130,7 @@ func decode(f *entity.Field, v any) (any, error) {
 }
 
 // selectList lists e's columns for a SELECT. On SQLite time columns are
-// read as text, "t.col || ''" (which has no declared type): the driver
+// read as text, by concatenating an empty string to them (an expression has no declared type): the driver
 // otherwise parses each one by trying time layouts, a sixth of the cost of
 // reading a list page; decode parses the one layout we write.
 func (db *DB) selectList(e *entity.Entity, alias string) string {
