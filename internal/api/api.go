@@ -82,8 +82,15 @@ func (h *API) labeler(r *http.Request) httpx.Labeler {
 	}
 }
 
+// areaRoutes are the process endpoints of later areas, registered from
+// init in each area's own file (pre-sales, in-sales …).
+var areaRoutes []func(h *API, m *http.ServeMux)
+
 func (h *API) routes() {
 	m := h.mux
+	for _, add := range areaRoutes {
+		add(h, m)
+	}
 	m.HandleFunc("GET /api/openapi.json", h.openAPI)
 	m.HandleFunc("GET /api/v1/me", h.authed(h.me))
 	m.HandleFunc("GET /api/v1/search", h.authed(h.search))

@@ -311,7 +311,14 @@ func OpenAPI(s *entity.Schema) obj {
 	}
 }
 
+// areaPaths document the process endpoints of later areas; each area adds
+// its function from init in its own file, beside its areaRoutes.
+var areaPaths []func(paths obj)
+
 func processPaths(paths obj) {
+	for _, add := range areaPaths {
+		add(paths)
+	}
 	idOnly := []obj{idParam}
 	post := func(tag, summary, op string, body obj, ok obj, codes ...string) obj {
 		o := obj{"tags": []string{tag}, "summary": summary, "operationId": op, "responses": withResponses(ok, codes...)}

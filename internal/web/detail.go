@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -44,6 +46,33 @@ type detailPage struct {
 	Consent        *consentView
 	Convert        *convertView
 	UserAdmin      *userAdmin
+
+	// Panels of later areas, rendered by their own partial templates (see
+	// onDetail): buttons in the header, cards in the main column and aside.
+	Actions []template.HTML
+	Panels  []template.HTML
+	Side    []template.HTML
+}
+
+// detailExtender adds an area's panels and actions to a record's page.
+type detailExtender func(s *Server, c *rc, rec entity.Record, dp *detailPage) error
+
+var detailExtenders = map[string][]detailExtender{}
+
+// onDetail registers an extender for an entity's detail page; areas call it
+// from init in their own file, so that adding a panel touches no shared code.
+func onDetail(entityName string, fn detailExtender) {
+	detailExtenders[entityName] = append(detailExtenders[entityName], fn)
+}
+
+// partial renders one named template of the shared partials (an area's
+// panel) to HTML for a page's Panels, Side or Actions.
+func (c *rc) partial(name string, data any) (template.HTML, error) {
+	var buf bytes.Buffer
+	if err := c.s.tpl.pages["detail"].ExecuteTemplate(&buf, name, data); err != nil {
+		return "", err
+	}
+	return template.HTML(buf.String()), nil
 }
 
 type dlItem struct {
@@ -163,13 +192,31 @@ func (s *Server) extend(c *rc, e *entity.Entity, rec entity.Record, dp *detailPa
 	}
 	switch e.Name {
 	case "customer":
-		return s.extendCustomer(c, rec, dp)
+		if err := s.extendCustomer(c, rec, dp); err != nil {
+			return err
+		}
 	case "lead":
-		return s.extendLead(c, rec, dp)
+		if err := s.extendLead(c, rec, dp); err != nil {
+			return err
+		}
 	case "contact":
-		return s.extendContact(c, rec, dp)
+		if err := s.extendContact(c, rec, dp); err != nil {
+			return err
+		}
 	case "user":
-		return s.extendUser(c, rec, dp)
+		if err := s.extendUser(c, rec, dp); err != nil {
+			return err
+		}
+	}
+	for _, fn := range detailExtenders[e.Name] {
+		if err := fn(s, c, rec, dp); err != nil {
+			return err
+		}
+	}
+	for _, fn := range detailExtenders["*"] {
+		if err := fn(s, c, rec, dp); err != nil {
+			return err
+		}
 	}
 	return nil
 }

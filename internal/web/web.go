@@ -40,7 +40,7 @@ func New(a *app.App) http.Handler {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // adminEntities live under /settings and are managed by admins only.
-var adminEntities = map[string]bool{"user": true, "team": true}
+var adminEntities = map[string]bool{"user": true, "team": true, "pipeline": true, "pipeline_stage": true}
 
 // basePath is where an entity's pages live.
 func basePath(e *entity.Entity) string {
@@ -50,8 +50,15 @@ func basePath(e *entity.Entity) string {
 	return "/" + e.Resource
 }
 
+// areaRoutes are the pages of later areas, registered from init in each
+// area's own file (pre-sales, in-sales …).
+var areaRoutes []func(s *Server, m *http.ServeMux)
+
 func (s *Server) routes() {
 	m := s.mux
+	for _, add := range areaRoutes {
+		add(s, m)
+	}
 	m.HandleFunc("GET /static/{hash}/{path...}", s.assets.serve)
 	m.HandleFunc("GET /favicon.ico", s.assets.favicon)
 
