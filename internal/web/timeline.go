@@ -10,6 +10,7 @@ import (
 	"closeloop/internal/customers"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
+	"closeloop/internal/i18n"
 )
 
 // timelineView is the customer report (客户报告): activities, changes,
@@ -233,7 +234,7 @@ func (c *rc) timelineItems(items []customers.TimelineItem) []tlItem {
 			}
 			ti.TitleHref = "/contacts/" + it.RecordID
 		default:
-			ti.Title = c.T("tl.other", "kind", it.Kind)
+			c.genericEvent(it, &ti)
 		}
 		out = append(out, ti)
 	}
@@ -304,4 +305,29 @@ func (c *rc) movedText(moved map[string]any) string {
 		}
 	}
 	return c.T("merge.moved", "what", strings.Join(parts, c.T("ui.sep")))
+}
+
+// genericEvent renders the events of later areas without code here: the
+// message is the catalogue entry "tl.<kind>" with the event's string data
+// as arguments (title, stage, reason …), the link goes to the record, and
+// a "note" in the data becomes the body.
+func (c *rc) genericEvent(it customers.TimelineItem, ti *tlItem) {
+	if !i18n.Has(c.L, "tl."+it.Kind) {
+		ti.Title = c.T("tl.other", "kind", it.Kind)
+		return
+	}
+	var args []any
+	for k, v := range it.Data {
+		if s, ok := v.(string); ok {
+			args = append(args, k, s)
+		}
+	}
+	ti.Class, ti.Icon = "tl-change", c.T("tl.icon.change")
+	ti.Title = c.T("tl."+it.Kind, args...)
+	if e := c.schema.Entity(it.Entity); e != nil && it.RecordID != "" {
+		ti.TitleHref = basePath(e) + "/" + it.RecordID
+	}
+	if n, _ := it.Data["note"].(string); n != "" {
+		ti.Body = n
+	}
 }
