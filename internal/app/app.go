@@ -137,7 +137,10 @@ func (a *App) seed(ctx context.Context) error {
 				}
 			}
 		}
-		return a.Customers.SeedDefaults(ctx, tx)
+		if err := a.Customers.SeedDefaults(ctx, tx); err != nil {
+			return err
+		}
+		return a.Presales.SeedDefaults(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("app: seed: %w", err)
