@@ -7,15 +7,15 @@ import (
 
 // Stage is one stage of a pipeline as the stage rules see it.
 type Stage struct {
-	ID          string
-	Code        string
-	Name        string
-	NameEn      string
-	Position    int
-	Probability int
-	EntryGates  []string // gate codes required before entering
-	ExitGates   []string // gate codes required before leaving forward
-	EntryFields []string // opportunity fields that must be filled before entering
+	ID          string   `json:"id"`
+	Code        string   `json:"code"`
+	Name        string   `json:"name"`
+	NameEn      string   `json:"name_en"`
+	Position    int      `json:"position"`
+	Probability int      `json:"probability"`
+	EntryGates  []string `json:"entry_gates,omitempty"`  // gate codes required before entering
+	ExitGates   []string `json:"exit_gates,omitempty"`   // gate codes required before leaving forward
+	EntryFields []string `json:"entry_fields,omitempty"` // opportunity fields that must be filled before entering
 }
 
 // Facts are what the gates look at, gathered by the service for one
@@ -36,10 +36,10 @@ var NeedsAnalysisFields = []string{"business_scenario", "pain_points", "budget_r
 
 // GateFailure says which gate refused a move and what is missing.
 type GateFailure struct {
-	Gate    string   // gate code, or "fields" for a stage's required fields
-	Stage   string   // the stage whose gate it is
-	Leaving bool     // an exit gate of the stage being left
-	Missing []string // opportunity fields that are empty, when the gate is about fields
+	Gate    string   `json:"gate"`              // gate code, or "fields" for a stage's required fields
+	Stage   string   `json:"stage"`             // the stage whose gate it is
+	Leaving bool     `json:"leaving,omitempty"` // an exit gate of the stage being left
+	Missing []string `json:"missing,omitempty"` // opportunity fields that are empty, when the gate is about fields
 }
 
 // MoveProblem is why a stage change is refused before any gate is looked at.
@@ -163,14 +163,14 @@ func FindStage(stages []Stage, code string) *Stage {
 
 // ShippedPipeline is a pipeline installed on first start.
 type ShippedPipeline struct {
-	Code, Name, NameEn string
+	Key, Name, NameEn string // Key becomes the code
 	Default            bool
 	Stages             []ShippedStage
 }
 
 // ShippedStage is one stage of a shipped pipeline.
 type ShippedStage struct {
-	Code, Name, NameEn string
+	Key, Name, NameEn string // Key becomes the code
 	Probability        int
 	EntryGates         []string
 	ExitGates          []string
@@ -179,23 +179,23 @@ type ShippedStage struct {
 // ShippedPipelines are the two flows of the seed documents: the project
 // flow (售前项目管理流程) with its gates, and the contact flow.
 var ShippedPipelines = []ShippedPipeline{
-	{Code: "project", Name: "项目型销售流程", NameEn: "Project sales", Default: true, Stages: []ShippedStage{
-		{Code: "acquired", Name: "项目机会获取", NameEn: "Opportunity acquired", Probability: 10},
-		{Code: "evaluation", Name: "机会评估", NameEn: "Evaluation", Probability: 20},
-		{Code: "solution_design", Name: "方案设计", NameEn: "Solution design", Probability: 30, EntryGates: []string{GateNeedsAnalysis}},
-		{Code: "solution_review", Name: "方案评审", NameEn: "Solution review", Probability: 40, EntryGates: []string{GateSolutionSubmitted}, ExitGates: []string{GateSolutionApproved}},
-		{Code: "bid_preparation", Name: "投标准备", NameEn: "Bid preparation", Probability: 50},
-		{Code: "bid_review", Name: "投标评审", NameEn: "Bid review", Probability: 60},
-		{Code: "negotiation", Name: "合同谈判", NameEn: "Negotiation", Probability: 75, EntryGates: []string{GateQuote}},
-		{Code: "signed", Name: "合同签署", NameEn: "Contract signed", Probability: 95},
-		{Code: "kickoff", Name: "项目启动", NameEn: "Project kickoff", Probability: 100},
+	{Key: "project", Name: "项目型销售流程", NameEn: "Project sales", Default: true, Stages: []ShippedStage{
+		{Key: "acquired", Name: "项目机会获取", NameEn: "Opportunity acquired", Probability: 10},
+		{Key: "evaluation", Name: "机会评估", NameEn: "Evaluation", Probability: 20},
+		{Key: "solution_design", Name: "方案设计", NameEn: "Solution design", Probability: 30, EntryGates: []string{GateNeedsAnalysis}},
+		{Key: "solution_review", Name: "方案评审", NameEn: "Solution review", Probability: 40, EntryGates: []string{GateSolutionSubmitted}, ExitGates: []string{GateSolutionApproved}},
+		{Key: "bid_preparation", Name: "投标准备", NameEn: "Bid preparation", Probability: 50},
+		{Key: "bid_review", Name: "投标评审", NameEn: "Bid review", Probability: 60},
+		{Key: "negotiation", Name: "合同谈判", NameEn: "Negotiation", Probability: 75, EntryGates: []string{GateQuote}},
+		{Key: "signed", Name: "合同签署", NameEn: "Contract signed", Probability: 95},
+		{Key: "kickoff", Name: "项目启动", NameEn: "Project kickoff", Probability: 100},
 	}},
-	{Code: "contact", Name: "接触型销售流程", NameEn: "Contact sales", Stages: []ShippedStage{
-		{Code: "contact", Name: "接触", NameEn: "Contact", Probability: 10},
-		{Code: "inquiry", Name: "咨询", NameEn: "Inquiry", Probability: 20},
-		{Code: "tracking", Name: "跟踪", NameEn: "Follow-up", Probability: 35},
-		{Code: "tender", Name: "招标", NameEn: "Tender", Probability: 50},
-		{Code: "bidding", Name: "投标", NameEn: "Bidding", Probability: 65},
-		{Code: "implementation", Name: "实施", NameEn: "Implementation", Probability: 90},
+	{Key: "contact", Name: "接触型销售流程", NameEn: "Contact sales", Stages: []ShippedStage{
+		{Key: "contact", Name: "接触", NameEn: "Contact", Probability: 10},
+		{Key: "inquiry", Name: "咨询", NameEn: "Inquiry", Probability: 20},
+		{Key: "tracking", Name: "跟踪", NameEn: "Follow-up", Probability: 35},
+		{Key: "tender", Name: "招标", NameEn: "Tender", Probability: 50},
+		{Key: "bidding", Name: "投标", NameEn: "Bidding", Probability: 65},
+		{Key: "implementation", Name: "实施", NameEn: "Implementation", Probability: 90},
 	}},
 }

@@ -8,7 +8,7 @@ import (
 func projectStages() []Stage {
 	var out []Stage
 	for i, s := range ShippedPipelines[0].Stages {
-		out = append(out, Stage{ID: s.Code, Code: s.Code, Name: s.Name, Position: i + 1, Probability: s.Probability, EntryGates: s.EntryGates, ExitGates: s.ExitGates})
+		out = append(out, Stage{ID: s.Key, Code: s.Key, Name: s.Name, Position: i + 1, Probability: s.Probability, EntryGates: s.EntryGates, ExitGates: s.ExitGates})
 	}
 	return out
 }
@@ -86,7 +86,7 @@ func TestStageProbability(t *testing.T) {
 func TestShippedPipelinesMatchTheSeeds(t *testing.T) {
 	var codes []string
 	for _, s := range ShippedPipelines[0].Stages {
-		codes = append(codes, s.Code)
+		codes = append(codes, s.Key)
 	}
 	want := []string{"acquired", "evaluation", "solution_design", "solution_review", "bid_preparation", "bid_review", "negotiation", "signed", "kickoff"}
 	if !reflect.DeepEqual(codes, want) {

@@ -116,7 +116,16 @@ func Msg(l Lang, key string, args ...any) string {
 	if len(args) == 0 || !strings.Contains(s, "{") {
 		return s
 	}
+	// An argument named name_<lang> (stage_en) is that language's value of
+	// {name}: services pass names of things in both languages, messages in
+	// every catalogue use the same placeholder.
+	suffix := "_" + strings.SplitN(string(l), "-", 2)[0]
 	pairs := make([]string, 0, len(args))
+	for i := 0; i+1 < len(args); i += 2 {
+		if name := fmt.Sprint(args[i]); strings.HasSuffix(name, suffix) {
+			pairs = append(pairs, "{"+strings.TrimSuffix(name, suffix)+"}", fmt.Sprint(args[i+1]))
+		}
+	}
 	for i := 0; i+1 < len(args); i += 2 {
 		pairs = append(pairs, "{"+fmt.Sprint(args[i])+"}", fmt.Sprint(args[i+1]))
 	}

@@ -291,12 +291,12 @@ func (s *Service) SeedDefaults(ctx context.Context, tx *store.Tx) error {
 	sys := access.SystemPrincipal()
 	ctx = records.AsProcess(ctx)
 	for i, sp := range crm.ShippedPipelines {
-		pl, err := s.R.InsertTx(ctx, tx, sys, "pipeline", entity.Record{"name": sp.Name, "name_en": sp.NameEn, "code": sp.Code, "position": int64(i + 1), "is_default": sp.Default, "active": true})
+		pl, err := s.R.InsertTx(ctx, tx, sys, "pipeline", entity.Record{"name": sp.Name, "name_en": sp.NameEn, "code": sp.Key, "position": int64(i + 1), "is_default": sp.Default, "active": true})
 		if err != nil {
-			return fmt.Errorf("presales: seed pipeline %s: %w", sp.Code, err)
+			return fmt.Errorf("presales: seed pipeline %s: %w", sp.Key, err)
 		}
 		for j, st := range sp.Stages {
-			rec := entity.Record{"pipeline_id": pl.ID(), "name": st.Name, "name_en": st.NameEn, "code": st.Code, "position": int64(j + 1), "probability": int64(st.Probability)}
+			rec := entity.Record{"pipeline_id": pl.ID(), "name": st.Name, "name_en": st.NameEn, "code": st.Key, "position": int64(j + 1), "probability": int64(st.Probability)}
 			if len(st.EntryGates) > 0 {
 				rec["entry_gates"] = st.EntryGates
 			}
@@ -304,7 +304,7 @@ func (s *Service) SeedDefaults(ctx context.Context, tx *store.Tx) error {
 				rec["exit_gates"] = st.ExitGates
 			}
 			if _, err := s.R.InsertTx(ctx, tx, sys, "pipeline_stage", rec); err != nil {
-				return fmt.Errorf("presales: seed stage %s: %w", st.Code, err)
+				return fmt.Errorf("presales: seed stage %s: %w", st.Key, err)
 			}
 		}
 	}
