@@ -164,16 +164,16 @@ func FindStage(stages []Stage, code string) *Stage {
 // ShippedPipeline is a pipeline installed on first start.
 type ShippedPipeline struct {
 	Key, Name, NameEn string // Key becomes the code
-	Default            bool
-	Stages             []ShippedStage
+	Default           bool
+	Stages            []ShippedStage
 }
 
 // ShippedStage is one stage of a shipped pipeline.
 type ShippedStage struct {
 	Key, Name, NameEn string // Key becomes the code
-	Probability        int
-	EntryGates         []string
-	ExitGates          []string
+	Probability       int
+	EntryGates        []string
+	ExitGates         []string
 }
 
 // ShippedPipelines are the two flows of the seed documents: the project
