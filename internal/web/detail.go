@@ -48,8 +48,10 @@ type detailPage struct {
 	UserAdmin      *userAdmin
 
 	// Panels of later areas, rendered by their own partial templates (see
-	// onDetail): buttons in the header, cards in the main column and aside.
+	// onDetail): buttons in the header, cards above and below the record's
+	// fields, and in the aside.
 	Actions []template.HTML
+	Top     []template.HTML
 	Panels  []template.HTML
 	Side    []template.HTML
 }

@@ -62,7 +62,9 @@ type base struct {
 	Flash  *flash
 	Q      string
 	Charts bool
-	Crumbs []link
+	// Scripts are extra assets a page needs (board.js), loaded deferred.
+	Scripts []string
+	Crumbs  []link
 	// Path is the current page, for "come back here" links.
 	Path  string
 	ReqID string
