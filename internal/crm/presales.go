@@ -121,11 +121,13 @@ var Opportunity = (&entity.Entity{
 var OpportunityContact = (&entity.Entity{
 	Name: "opportunity_contact", Resource: "opportunity-contacts", Table: "opportunity_contacts",
 	Label: i18n.T("商机联系人", "Opportunity contact"), Plural: i18n.T("商机联系人", "Opportunity contacts"),
-	Title: "contact_id",
-	Vis:   entity.Visibility{Parents: []string{"opportunity_id"}},
+	Title:      "contact_name",
+	Vis:        entity.Visibility{Parents: []string{"opportunity_id"}},
+	SoftDelete: true,
 	Fields: []*entity.Field{
 		{Name: "opportunity_id", Label: i18n.T("商机", "Opportunity"), Kind: entity.Ref, Ref: "opportunity", Required: true, Flags: f | entity.Export | entity.Import | entity.Listed | entity.NotNull},
 		{Name: "contact_id", Label: i18n.T("联系人", "Contact"), Kind: entity.Ref, Ref: "contact", Required: true, Flags: f | entity.Export | entity.Import | entity.Listed | entity.NotNull},
+		{Name: "contact_name", Label: i18n.T("姓名", "Name"), Kind: entity.Text, Flags: entity.ReadOnly | f | s | entity.Export | entity.NotNull},
 		{Name: "role", Label: i18n.T("决策角色", "Role"), Kind: entity.Select, Options: DecisionRoles, Required: true, Flags: std | entity.Listed | entity.NotNull},
 		{Name: "is_primary", Label: i18n.T("主要联系人", "Primary"), Kind: entity.Bool, Default: false, Flags: std | entity.Listed | entity.NotNull},
 		{Name: "attitude", Label: i18n.T("态度", "Attitude"), Kind: entity.Select, Flags: std | entity.Listed, Options: []entity.Option{
@@ -161,11 +163,13 @@ var Competitor = (&entity.Entity{
 var OpportunityCompetitor = (&entity.Entity{
 	Name: "opportunity_competitor", Resource: "opportunity-competitors", Table: "opportunity_competitors",
 	Label: i18n.T("商机竞争对手", "Competitor in opportunity"), Plural: i18n.T("商机竞争对手", "Competitors in opportunities"),
-	Title: "competitor_id",
-	Vis:   entity.Visibility{Parents: []string{"opportunity_id"}},
+	Title:      "competitor_name",
+	Vis:        entity.Visibility{Parents: []string{"opportunity_id"}},
+	SoftDelete: true,
 	Fields: []*entity.Field{
 		{Name: "opportunity_id", Label: i18n.T("商机", "Opportunity"), Kind: entity.Ref, Ref: "opportunity", Required: true, Flags: f | entity.Export | entity.Import | entity.Listed | entity.NotNull},
 		{Name: "competitor_id", Label: i18n.T("竞争对手", "Competitor"), Kind: entity.Ref, Ref: "competitor", Required: true, Flags: f | entity.Export | entity.Import | entity.Listed | entity.NotNull},
+		{Name: "competitor_name", Label: i18n.T("名称", "Name"), Kind: entity.Text, Flags: entity.ReadOnly | f | s | entity.Export | entity.NotNull},
 		{Name: "strengths", Label: i18n.T("本项目中的优势", "Strengths here"), Kind: entity.LongText, Flags: entity.Export | entity.Import | entity.Listed},
 		{Name: "weaknesses", Label: i18n.T("本项目中的劣势", "Weaknesses here"), Kind: entity.LongText, Flags: entity.Export | entity.Import | entity.Listed},
 		{Name: "price_position", Label: i18n.T("价格定位", "Price position"), Kind: entity.Select, Options: PricePositions, Flags: std | entity.Listed},

@@ -20,6 +20,7 @@ func (s *Service) registerOpportunities() {
 	s.R.On("pipeline_stage", records.Hooks{Prepare: s.prepareStage, After: s.afterStage})
 	s.R.On("pipeline", records.Hooks{Prepare: s.preparePipeline, After: s.afterPipeline})
 	s.R.On("opportunity_contact", records.Hooks{Prepare: s.prepareOppContact})
+	s.R.On("opportunity_competitor", records.Hooks{Prepare: s.prepareOppCompetitor})
 }
 
 // Stages returns a pipeline's stages in order.
@@ -209,15 +210,15 @@ func (s *Service) prepareOppContact(ctx context.Context, tx *store.Tx, p *access
 	if rec["deleted_at"] != nil {
 		return nil
 	}
-	var oppCustomer, contactCustomer string
+	var oppCustomer, contactCustomer, name string
 	if err := tx.QueryRowContext(ctx, `SELECT customer_id FROM opportunities WHERE id = $1`, rec.Str("opportunity_id")).Scan(&oppCustomer); err != nil {
-		if err == sql.ErrNoRows {
+		if err == sql.ErrNoRows || !entity.LooksLikeID(rec.Str("opportunity_id")) {
 			return fieldErr("opportunity_id", "invalid_ref")
 		}
 		return err
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT customer_id FROM contacts WHERE id = $1`, rec.Str("contact_id")).Scan(&contactCustomer); err != nil {
-		if err == sql.ErrNoRows {
+	if err := tx.QueryRowContext(ctx, `SELECT customer_id, name FROM contacts WHERE id = $1`, rec.Str("contact_id")).Scan(&contactCustomer, &name); err != nil {
+		if err == sql.ErrNoRows || !entity.LooksLikeID(rec.Str("contact_id")) {
 			return fieldErr("contact_id", "invalid_ref")
 		}
 		return err
@@ -225,6 +226,29 @@ func (s *Service) prepareOppContact(ctx context.Context, tx *store.Tx, p *access
 	if oppCustomer != contactCustomer {
 		return fieldErr("contact_id", "contact_of_other_customer")
 	}
+	rec["contact_name"] = name
+	if rec.Bool("is_primary") && (old == nil || !old.Bool("is_primary")) {
+		// One primary contact per opportunity.
+		if _, err := tx.ExecContext(ctx, `UPDATE opportunity_contacts SET is_primary = FALSE WHERE opportunity_id = $1 AND id <> $2 AND is_primary = TRUE`, rec.Str("opportunity_id"), rec.ID()); err != nil {
+			return fmt.Errorf("presales: primary contact: %w", err)
+		}
+	}
+	return nil
+}
+
+// prepareOppCompetitor copies the competitor's name (the record's title).
+func (s *Service) prepareOppCompetitor(ctx context.Context, tx *store.Tx, p *access.Principal, old, rec entity.Record) error {
+	if rec["deleted_at"] != nil {
+		return nil
+	}
+	var name string
+	if err := tx.QueryRowContext(ctx, `SELECT name FROM competitors WHERE id = $1 AND deleted_at IS NULL`, rec.Str("competitor_id")).Scan(&name); err != nil {
+		if err == sql.ErrNoRows || !entity.LooksLikeID(rec.Str("competitor_id")) {
+			return fieldErr("competitor_id", "invalid_ref")
+		}
+		return err
+	}
+	rec["competitor_name"] = name
 	return nil
 }
 

@@ -122,7 +122,7 @@ func (s *Service) facts(ctx context.Context, q store.Querier, opp entity.Record)
 	if f.SolutionApproved, err = count(`SELECT count(*) FROM solutions WHERE opportunity_id = $1 AND deleted_at IS NULL AND status IN ('approved', 'sent')`); err != nil {
 		return f, err
 	}
-	if f.HasPrimaryContact, err = count(`SELECT count(*) FROM opportunity_contacts WHERE opportunity_id = $1 AND is_primary = TRUE`); err != nil {
+	if f.HasPrimaryContact, err = count(`SELECT count(*) FROM opportunity_contacts WHERE opportunity_id = $1 AND is_primary = TRUE AND deleted_at IS NULL`); err != nil {
 		return f, err
 	}
 	if f.HasBid, err = count(`SELECT count(*) FROM bids WHERE opportunity_id = $1 AND deleted_at IS NULL`); err != nil {

@@ -31,6 +31,109 @@ func init() {
 		m.HandleFunc("GET /reports/forecast", s.page(s.forecast))
 	})
 	onDetail("opportunity", (*Server).extendOpportunity)
+	onDetail("opportunity", (*Server).buyingUnit)
+	onDetail("customer", (*Server).customerDeals)
+}
+
+// sideRow is one line of a side card: a linked title, a tag, a note.
+type sideRow struct {
+	Href, Title, Tag, Note string
+	Accent                 bool
+}
+
+// sideCard is a titled list in a record page's aside.
+type sideCard struct {
+	T          func(string, ...any) string
+	ID, Title  string
+	AddHref    string
+	AddText    string
+	Rows       []sideRow
+	Empty      string
+	ViewAll    string
+	ViewAllTxt string
+}
+
+// buyingUnit shows who decides (the opportunity's contacts with their
+// roles, the primary one marked) and the competitors met in the deal.
+func (s *Server) buyingUnit(c *rc, rec entity.Record, dp *detailPage) error {
+	open := rec.Str("status") == crm.OppOpen && c.p.Perm("opportunity").Write != access.None
+	for _, part := range []struct {
+		entity, titleKey, emptyKey, tagField string
+	}{
+		{"opportunity_contact", "opp.buying_unit", "opp.no_contacts", "role"},
+		{"opportunity_competitor", "opp.competitors", "opp.no_competitors", "threat"},
+	} {
+		e := c.schema.Entity(part.entity)
+		if e == nil || c.p.Perm(part.entity).Read == access.None {
+			continue
+		}
+		page, err := s.app.Records.List(c.ctx(), c.p, part.entity, entity.Query{Sort: e.Field("updated_at"), Desc: true, Limit: 50,
+			Conds: []entity.Cond{{Field: e.Field("opportunity_id"), Op: entity.Eq, Values: []any{rec.ID()}}}})
+		if err != nil {
+			return err
+		}
+		card := sideCard{T: c.T, ID: part.entity, Title: c.T(part.titleKey), Empty: c.T(part.emptyKey)}
+		if open && c.p.Perm(part.entity).Create {
+			card.AddHref, card.AddText = basePath(e)+"/new?opportunity_id="+rec.ID(), c.T("ui.add")
+		}
+		for _, r := range page.Items {
+			row := sideRow{Href: basePath(e) + "/" + r.ID(), Title: r.Str(e.Title), Tag: c.schema.OptionLabel(e.Field(part.tagField), r.Str(part.tagField), c.L)}
+			if part.entity == "opportunity_contact" {
+				row.Accent = r.Bool("is_primary")
+				if row.Accent {
+					row.Note = c.T("detail.primary")
+				}
+			} else {
+				row.Note = c.schema.OptionLabel(e.Field("price_position"), r.Str("price_position"), c.L)
+			}
+			card.Rows = append(card.Rows, row)
+		}
+		html, err := c.partial("side_card", card)
+		if err != nil {
+			return err
+		}
+		dp.Side = append(dp.Side, html)
+	}
+	return nil
+}
+
+// customerDeals lists a customer's open opportunities and offers a new one.
+func (s *Server) customerDeals(c *rc, rec entity.Record, dp *detailPage) error {
+	oe := c.schema.Entity("opportunity")
+	if oe == nil || c.p.Perm("opportunity").Read == access.None {
+		return nil
+	}
+	page, err := s.app.Records.List(c.ctx(), c.p, "opportunity", entity.Query{Sort: oe.Field("updated_at"), Desc: true, Limit: 10,
+		Conds: []entity.Cond{{Field: oe.Field("customer_id"), Op: entity.Eq, Values: []any{rec.ID()}}, {Field: oe.Field("status"), Op: entity.Eq, Values: []any{crm.OppOpen}}}})
+	if err != nil {
+		return err
+	}
+	card := sideCard{T: c.T, ID: "opportunities", Title: c.T("opp.open_deals"), Empty: c.T("opp.no_open_deals"),
+		ViewAll: "/opportunities?customer_id=" + rec.ID(), ViewAllTxt: c.T("opp.all_deals")}
+	if c.p.Perm("opportunity").Create {
+		card.AddHref, card.AddText = "/opportunities/new?customer_id="+rec.ID(), c.T("opp.new")
+	}
+	var stageIDs []string
+	for _, r := range page.Items {
+		stageIDs = append(stageIDs, r.Str("stage_id"))
+	}
+	stageNames, err := s.app.Records.Titles(c.ctx(), access.SystemPrincipal(), "pipeline_stage", stageIDs)
+	if err != nil {
+		return err
+	}
+	for _, r := range page.Items {
+		row := sideRow{Href: "/opportunities/" + r.ID(), Title: r.Str("name"), Tag: stageNames[r.Str("stage_id")]}
+		if a, ok := r["amount"].(int64); ok {
+			row.Note = moneyText(r.Str("currency"), a)
+		}
+		card.Rows = append(card.Rows, row)
+	}
+	html, err := c.partial("side_card", card)
+	if err != nil {
+		return err
+	}
+	dp.Side = append(dp.Side, html)
+	return nil
 }
 
 // moneyText shows minor units with the currency's sign.

@@ -126,6 +126,7 @@ CREATE TABLE opportunity_contacts (
     id             UUID PRIMARY KEY,
     opportunity_id UUID NOT NULL REFERENCES opportunities(id),
     contact_id     UUID NOT NULL REFERENCES contacts(id),
+    contact_name   TEXT NOT NULL,
     role           TEXT NOT NULL,
     is_primary     BOOLEAN NOT NULL DEFAULT FALSE,
     attitude       TEXT,
@@ -134,7 +135,8 @@ CREATE TABLE opportunity_contacts (
     created_at     TIMESTAMPTZ NOT NULL,
     updated_at     TIMESTAMPTZ NOT NULL,
     created_by     UUID,
-    updated_by     UUID
+    updated_by     UUID,
+    deleted_at TIMESTAMPTZ
 );
 CREATE INDEX opportunity_contacts_updated ON opportunity_contacts(updated_at, id);
 CREATE INDEX opportunity_contacts_opportunity ON opportunity_contacts(opportunity_id);
@@ -143,6 +145,7 @@ CREATE TABLE opportunity_competitors (
     id             UUID PRIMARY KEY,
     opportunity_id UUID NOT NULL REFERENCES opportunities(id),
     competitor_id  UUID NOT NULL REFERENCES competitors(id),
+    competitor_name TEXT NOT NULL,
     strengths      TEXT,
     weaknesses     TEXT,
     price_position TEXT,
@@ -151,7 +154,8 @@ CREATE TABLE opportunity_competitors (
     created_at     TIMESTAMPTZ NOT NULL,
     updated_at     TIMESTAMPTZ NOT NULL,
     created_by     UUID,
-    updated_by     UUID
+    updated_by     UUID,
+    deleted_at TIMESTAMPTZ
 );
 CREATE INDEX opportunity_competitors_updated ON opportunity_competitors(updated_at, id);
 CREATE INDEX opportunity_competitors_opportunity ON opportunity_competitors(opportunity_id);

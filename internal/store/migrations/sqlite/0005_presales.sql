@@ -126,6 +126,7 @@ CREATE TABLE opportunity_contacts (
     id             TEXT PRIMARY KEY,
     opportunity_id TEXT NOT NULL REFERENCES opportunities(id),
     contact_id     TEXT NOT NULL REFERENCES contacts(id),
+    contact_name   TEXT NOT NULL,
     role           TEXT NOT NULL,
     is_primary     BOOLEAN NOT NULL DEFAULT FALSE,
     attitude       TEXT,
@@ -134,7 +135,8 @@ CREATE TABLE opportunity_contacts (
     created_at     TIMESTAMP NOT NULL,
     updated_at     TIMESTAMP NOT NULL,
     created_by     TEXT,
-    updated_by     TEXT
+    updated_by     TEXT,
+    deleted_at TIMESTAMP
 );
 CREATE INDEX opportunity_contacts_updated ON opportunity_contacts(updated_at, id);
 CREATE INDEX opportunity_contacts_opportunity ON opportunity_contacts(opportunity_id);
@@ -143,6 +145,7 @@ CREATE TABLE opportunity_competitors (
     id             TEXT PRIMARY KEY,
     opportunity_id TEXT NOT NULL REFERENCES opportunities(id),
     competitor_id  TEXT NOT NULL REFERENCES competitors(id),
+    competitor_name TEXT NOT NULL,
     strengths      TEXT,
     weaknesses     TEXT,
     price_position TEXT,
@@ -151,7 +154,8 @@ CREATE TABLE opportunity_competitors (
     created_at     TIMESTAMP NOT NULL,
     updated_at     TIMESTAMP NOT NULL,
     created_by     TEXT,
-    updated_by     TEXT
+    updated_by     TEXT,
+    deleted_at TIMESTAMP
 );
 CREATE INDEX opportunity_competitors_updated ON opportunity_competitors(updated_at, id);
 CREATE INDEX opportunity_competitors_opportunity ON opportunity_competitors(opportunity_id);
