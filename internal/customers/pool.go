@@ -193,8 +193,12 @@ func (s *Service) Assign(ctx context.Context, p *access.Principal, entityName st
 			if prev == ownerID {
 				continue
 			}
-			set := entity.Record{"owner_id": ownerID, "team_id": nilIf(team), "pool_reminded_at": nil}
-			if prev == "" || e.Field("claimed_at") != nil {
+			set := entity.Record{"owner_id": ownerID, "team_id": nilIf(team)}
+			// Pool bookkeeping, on the entities that have it.
+			if e.Field("pool_reminded_at") != nil {
+				set["pool_reminded_at"] = nil
+			}
+			if e.Field("claimed_at") != nil {
 				set["claimed_at"] = s.now()
 			}
 			out, err := s.R.SetTx(records.AsProcess(ctx), tx, p, e, rec, set)

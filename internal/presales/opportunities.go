@@ -16,7 +16,12 @@ import (
 )
 
 func (s *Service) registerOpportunities() {
-	s.R.On("opportunity", records.Hooks{Prepare: s.prepareOpportunity, After: s.afterOpportunity})
+	s.R.On("opportunity", records.Hooks{Prepare: s.prepareOpportunity, After: func(ctx context.Context, tx *store.Tx, p *access.Principal, ch records.Change) error {
+		if err := s.afterTotals(ctx, tx, p, ch); err != nil {
+			return err
+		}
+		return s.afterOpportunity(ctx, tx, p, ch)
+	}})
 	s.R.On("pipeline_stage", records.Hooks{Prepare: s.prepareStage, After: s.afterStage})
 	s.R.On("pipeline", records.Hooks{Prepare: s.preparePipeline, After: s.afterPipeline})
 	s.R.On("opportunity_contact", records.Hooks{Prepare: s.prepareOppContact})

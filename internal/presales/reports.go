@@ -38,6 +38,16 @@ type StageTotal struct {
 	Weighted Money     `json:"weighted"`
 }
 
+// check refuses ids that are not ids, naming the filter.
+func (f DealFilter) check() error {
+	for _, x := range []struct{ field, v, code string }{{"pipeline_id", f.PipelineID, "invalid_ref"}, {"owner_id", f.OwnerID, "invalid_user"}, {"team_id", f.TeamID, "invalid_ref"}} {
+		if x.v != "" && !entity.LooksLikeID(x.v) {
+			return fieldErr(x.field, x.code)
+		}
+	}
+	return nil
+}
+
 // where builds the predicate of open deals of a filter, visible to p.
 func (s *Service) where(ctx context.Context, p *access.Principal, f DealFilter, a *store.Args) (string, error) {
 	oe := s.R.Schema().Entity("opportunity")
@@ -94,39 +104,151 @@ func (s *Service) Funnel(ctx context.Context, p *access.Principal, f DealFilter)
 	if len(stages) == 0 {
 		return nil, fieldErr("pipeline_id", "invalid_ref")
 	}
-	var a store.Args
-	w, err := s.where(ctx, p, f, &a)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.DB.R().QueryContext(ctx, `SELECT t.stage_id, t.currency, count(*), coalesce(sum(t.amount), 0), coalesce(sum(t.amount * t.probability), 0)
-		FROM opportunities t WHERE `+w+` GROUP BY t.stage_id, t.currency`, a.V...)
-	if err != nil {
-		return nil, fmt.Errorf("presales: funnel: %w", err)
-	}
-	defer rows.Close()
 	out := make([]StageTotal, len(stages))
 	idx := map[string]int{}
 	for i, st := range stages {
 		out[i] = StageTotal{Stage: st, Amount: Money{}, Weighted: Money{}}
 		idx[st.ID] = i
 	}
-	for rows.Next() {
-		var stageID, cur string
-		var n int
-		var amount, weighted int64
-		if err := rows.Scan(&stageID, &cur, &n, &amount, &weighted); err != nil {
-			return nil, err
-		}
-		i, ok := idx[stageID]
+	err = s.sums(ctx, p, f, sumQuery{totalsGroup: "stage_id", dealsGroup: "t.stage_id"}, func(g []string, cur string, n int, amount, weighted int64) {
+		i, ok := idx[g[0]]
 		if !ok {
-			continue
+			return
 		}
 		out[i].Count += n
 		out[i].Amount.add(cur, amount)
-		out[i].Weighted.add(cur, roundDiv(weighted, 100))
+		out[i].Weighted.add(cur, weighted)
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	for i := range out {
+		for cur, w := range out[i].Weighted {
+			out[i].Weighted[cur] = roundDiv(w, 100)
+		}
+	}
+	return out, nil
+}
+
+// sumQuery says how sums are grouped: by columns of deal_totals and by the
+// same values computed on opportunities (for the deals seen through
+// grants), with extra conditions on each.
+type sumQuery struct {
+	totalsGroup, dealsGroup string // comma-separated, same arity
+	totalsWhere, dealsWhere string
+	totalsArgs, dealsArgs   []any // values of the $-placeholders of each where, numbered from $1
+}
+
+// sums adds up the open pipeline a viewer sees, grouped as q says: the
+// deal_totals rows within the viewer's owner/team scope, plus — for
+// viewers with a narrower scope than all — the open deals they see only
+// through a grant (an engineer assigned to a request), read from the
+// opportunities themselves. emit receives the group values, the currency,
+// count, amount and unrounded weighted amount (amount × probability).
+func (s *Service) sums(ctx context.Context, p *access.Principal, f DealFilter, q sumQuery, emit func(g []string, cur string, n int, amount, weighted int64)) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	teams, err := s.filterTeams(ctx, f)
+	if err != nil {
+		return err
+	}
+	run := func(query string, args []any) error {
+		rows, err := s.DB.R().QueryContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("presales: sums: %w", err)
+		}
+		defer rows.Close()
+		arity := strings.Count(q.totalsGroup, ",") + 1
+		for rows.Next() {
+			g := make([]string, arity)
+			dst := make([]any, 0, arity+4)
+			for i := range g {
+				dst = append(dst, &g[i])
+			}
+			var cur string
+			var n int
+			var amount, weighted int64
+			dst = append(dst, &cur, &n, &amount, &weighted)
+			if err := rows.Scan(dst...); err != nil {
+				return err
+			}
+			emit(g, cur, n, amount, weighted)
+		}
+		return rows.Err()
+	}
+	filters := func(prefix string, cast string, a *store.Args) []string {
+		var conds []string
+		if f.PipelineID != "" {
+			conds = append(conds, prefix+"pipeline_id"+cast+" = "+a.Add(strings.ToLower(f.PipelineID)))
+		}
+		if f.OwnerID != "" {
+			conds = append(conds, prefix+"owner_id"+cast+" = "+a.Add(strings.ToLower(f.OwnerID)))
+		}
+		if len(teams) > 0 {
+			vals := make([]any, len(teams))
+			for i, t := range teams {
+				vals[i] = t
+			}
+			conds = append(conds, prefix+"team_id"+cast+" IN "+a.List(vals))
+		}
+		return conds
+	}
+	// The deals within the viewer's scope, from the totals.
+	a := store.Args{V: append([]any(nil), q.totalsArgs...)}
+	scope, ok := scopeSQL(p, "owner_id", "team_id", &a)
+	if !ok {
+		return nil
+	}
+	conds := append([]string{scope}, filters("", "", &a)...)
+	if q.totalsWhere != "" {
+		conds = append(conds, q.totalsWhere)
+	}
+	// Grouped by position: a group may be a constant ('' for no grouping),
+	// which PostgreSQL refuses as a GROUP BY expression.
+	arity := strings.Count(q.totalsGroup, ",") + 2
+	groupBy := "1"
+	for i := 2; i <= arity; i++ {
+		groupBy += fmt.Sprintf(", %d", i)
+	}
+	if err := run(`SELECT `+q.totalsGroup+`, currency, coalesce(sum(n), 0), coalesce(sum(amount), 0), coalesce(sum(weighted), 0)
+		FROM deal_totals WHERE `+strings.Join(conds, " AND ")+` GROUP BY `+groupBy+` HAVING sum(n) <> 0`, a.V); err != nil {
+		return err
+	}
+	if scope == "TRUE" || p.UserID == "" {
+		return nil
+	}
+	// The deals seen only through a grant.
+	cast := ""
+	if s.DB.Dialect == store.Postgres {
+		cast = "::text"
+	}
+	b := store.Args{V: append([]any(nil), q.dealsArgs...)}
+	inner, _ := scopeSQL(p, "t.owner_id"+cast, "t.team_id"+cast, &b)
+	conds = []string{"t.deleted_at IS NULL", "t.status = 'open'",
+		"EXISTS (SELECT 1 FROM record_grants g WHERE g.record_id = t.id AND g.user_id = " + b.Add(p.UserID) + ")",
+		"NOT coalesce(" + inner + ", FALSE)"}
+	conds = append(conds, filters("t.", cast, &b)...)
+	if q.dealsWhere != "" {
+		conds = append(conds, q.dealsWhere)
+	}
+	return run(`SELECT `+q.dealsGroup+`, t.currency, count(*), coalesce(sum(t.amount), 0), coalesce(sum(t.amount * t.probability), 0)
+		FROM opportunities t WHERE `+strings.Join(conds, " AND ")+` GROUP BY `+groupBy, b.V)
+}
+
+// filterTeams is the team subtree of a filter, or nil.
+func (s *Service) filterTeams(ctx context.Context, f DealFilter) ([]string, error) {
+	if f.TeamID == "" {
+		return nil, nil
+	}
+	teams, err := s.DB.TeamSubtree(ctx, strings.ToLower(f.TeamID))
+	if err != nil {
+		return nil, err
+	}
+	if len(teams) == 0 {
+		return nil, fieldErr("team_id", "invalid_ref")
+	}
+	return teams, nil
 }
 
 // roundDiv divides rounding half up (amounts are not negative).
@@ -197,59 +319,57 @@ func (s *Service) Forecast(ctx context.Context, p *access.Principal, f DealFilte
 	if months <= 0 || months > 36 {
 		return nil, fieldErr("months", "out_of_range")
 	}
-	var groupCol string
+	var totalsG, dealsG string
+	cast := ""
+	if s.DB.Dialect == store.Postgres {
+		cast = "::text"
+	}
 	switch group {
 	case "":
-		groupCol = "''"
+		totalsG, dealsG = "''", "''"
 	case "owner":
-		groupCol = "coalesce(t.owner_id || '', '')"
+		totalsG, dealsG = "owner_id", "coalesce(t.owner_id"+cast+", '')"
 	case "team":
-		groupCol = "coalesce(t.team_id || '', '')"
+		totalsG, dealsG = "team_id", "coalesce(t.team_id"+cast+", '')"
 	default:
 		return nil, fieldErr("group", "invalid_option")
 	}
 	start := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
 	end := start.AddDate(0, months, 0)
-	var a store.Args
-	w, err := s.where(ctx, p, f, &a)
-	if err != nil {
-		return nil, err
-	}
-	w += " AND t.expected_close_date >= " + a.Add(start.Format(entity.DateLayout)) + " AND t.expected_close_date < " + a.Add(end.Format(entity.DateLayout))
 	month := "substr(t.expected_close_date, 1, 7)"
 	if s.DB.Dialect == store.Postgres {
 		month = "to_char(t.expected_close_date, 'YYYY-MM')"
-		groupCol = strings.ReplaceAll(groupCol, " || ''", "::text")
 	}
-	rows, err := s.DB.R().QueryContext(ctx, fmt.Sprintf(`SELECT %s, %s, t.currency, count(*), coalesce(sum(t.amount), 0), coalesce(sum(t.amount * t.probability), 0)
-		FROM opportunities t WHERE %s GROUP BY 1, 2, 3`, month, groupCol, w), a.V...)
-	if err != nil {
-		return nil, fmt.Errorf("presales: forecast: %w", err)
+	q := sumQuery{
+		totalsGroup: "close_month, " + totalsG, dealsGroup: month + ", " + dealsG,
+		totalsWhere: "close_month >= $1 AND close_month < $2",
+		dealsWhere:  "t.expected_close_date >= $1 AND t.expected_close_date < $2",
+		totalsArgs:  []any{start.Format("2006-01"), end.Format("2006-01")},
+		dealsArgs:   []any{start.Format(entity.DateLayout), end.Format(entity.DateLayout)},
 	}
-	defer rows.Close()
 	byKey := map[[2]string]*ForecastRow{}
-	for rows.Next() {
-		var m, g, cur string
-		var n int
-		var amount, weighted int64
-		if err := rows.Scan(&m, &g, &cur, &n, &amount, &weighted); err != nil {
-			return nil, err
-		}
-		k := [2]string{m, g}
+	err := s.sums(ctx, p, f, q, func(g []string, cur string, n int, amount, weighted int64) {
+		k := [2]string{g[0], g[1]}
 		r := byKey[k]
 		if r == nil {
-			r = &ForecastRow{Month: m, Group: g, Amount: Money{}, Weighted: Money{}}
+			r = &ForecastRow{Month: g[0], Group: g[1], Amount: Money{}, Weighted: Money{}}
 			byKey[k] = r
 		}
 		r.Count += n
 		r.Amount.add(cur, amount)
-		r.Weighted.add(cur, roundDiv(weighted, 100))
-	}
-	if err := rows.Err(); err != nil {
+		r.Weighted.add(cur, weighted)
+	})
+	if err != nil {
 		return nil, err
 	}
 	out := make([]ForecastRow, 0, len(byKey))
 	for _, r := range byKey {
+		if r.Count == 0 {
+			continue
+		}
+		for cur, w := range r.Weighted {
+			r.Weighted[cur] = roundDiv(w, 100)
+		}
 		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool {

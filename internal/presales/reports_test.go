@@ -1,8 +1,13 @@
 package presales_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
+
+	"closeloop/internal/access"
+	"closeloop/internal/entity"
+	"closeloop/internal/store"
 
 	"closeloop/internal/apptest"
 	"closeloop/internal/presales"
@@ -90,5 +95,96 @@ func TestBoardFunnelAndForecastWithinVisibility(t *testing.T) {
 	}
 	if _, err := ps.Board(ctx, f.Admin, presales.DealFilter{TeamID: "nope"}, 10); err == nil {
 		t.Fatal("bad team accepted")
+	}
+}
+
+// The sums kept in deal_totals by the hooks equal the sums recomputed
+// from the deals, after creates, moves, edits, wins, losses, deletes and
+// restores; a deal seen through a grant counts for the grantee.
+func TestDealTotalsFollowEveryWrite(t *testing.T) {
+	f := apptest.NewFixture(t)
+	ps := f.App.Presales
+	c1 := f.Customer(t, f.Rep1, "华信精密制造有限公司")
+	a := newOpp(t, f, f.Rep1, c1.ID(), "一期", "amount", int64(1_000_000), "expected_close_date", "2026-12-15")
+	b := newOpp(t, f, f.Rep1, c1.ID(), "二期", "amount", int64(2_000_000), "expected_close_date", "2027-01-15")
+	c := newOpp(t, f, f.Rep1, c1.ID(), "三期", "amount", int64(4_000_000))
+	d := newOpp(t, f, f.Rep1, c1.ID(), "四期", "amount", int64(8_000_000), "currency", "USD")
+	if _, err := ps.MoveStage(ctx, f.Rep1, a.ID(), "evaluation", 0); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := f.App.Records.Get(ctx, f.Rep1, "opportunity", b.ID())
+	if _, err := f.App.Records.Update(ctx, f.Rep1, "opportunity", b.ID(), cur.Version(), entity.Record{"amount": int64(2_500_000), "probability_override": int64(50), "expected_close_date": "2027-02-01"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ps.Win(ctx, f.Rep1, c.ID(), ""); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ = f.App.Records.Get(ctx, f.Rep1, "opportunity", d.ID())
+	if err := f.App.Records.Delete(ctx, f.Rep1, "opportunity", d.ID(), cur.Version()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.App.Records.Restore(ctx, f.Admin, "opportunity", d.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.App.Customers.Assign(ctx, f.Manager, "opportunity", []string{a.ID()}, f.Rep2.UserID); err != nil {
+		t.Fatal(err)
+	}
+	snapshot := func(p *access.Principal) string {
+		fu, err := ps.Funnel(ctx, p, presales.DealFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fc, err := ps.Forecast(ctx, p, presales.DealFilter{}, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), 3, "owner")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%+v %+v", fu, fc)
+	}
+	before := map[string]string{}
+	for name, p := range map[string]*access.Principal{"admin": f.Admin, "rep1": f.Rep1, "rep2": f.Rep2, "manager": f.Manager} {
+		before[name] = snapshot(p)
+	}
+	if err := ps.RebuildTotals(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]*access.Principal{"admin": f.Admin, "rep1": f.Rep1, "rep2": f.Rep2, "manager": f.Manager} {
+		if after := snapshot(p); after != before[name] {
+			t.Errorf("%s: kept sums\n%s\nrecomputed\n%s", name, before[name], after)
+		}
+	}
+	fu, _ := ps.Funnel(ctx, f.Admin, presales.DealFilter{})
+	var n int
+	for _, st := range fu {
+		n += st.Count
+	}
+	if n != 3 { // a, b, d open; c won
+		t.Fatalf("open deals counted %d", n)
+	}
+	// A grant makes the deal count for the pre-sales engineer.
+	count := func(p *access.Principal) int {
+		fu, err := ps.Funnel(ctx, p, presales.DealFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, st := range fu {
+			n += st.Count
+		}
+		return n
+	}
+	if got := count(f.Presales); got != 0 {
+		t.Fatalf("engineer sees %d deals before a grant", got)
+	}
+	err := f.DB().Write(ctx, func(tx *store.Tx) error {
+		return f.DB().Grant(ctx, tx, "opportunity", b.ID(), f.Presales.UserID, b.ID())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := count(f.Presales); got != 1 {
+		t.Fatalf("engineer sees %d deals after a grant", got)
+	}
+	if got := count(f.Rep1); got != 2 { // b and d; a went to rep2
+		t.Fatalf("rep1 sees %d deals", got)
 	}
 }

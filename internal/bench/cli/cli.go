@@ -11,7 +11,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"time"
 
+	"closeloop/internal/app"
 	"closeloop/internal/bench"
 )
 
@@ -75,6 +77,7 @@ func gen(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs.BoolVar(&o.Audit, "audit", false, "also write the audit-log entries the services would write")
 	dbFlags(fs, &o.DataDir, &o.DB)
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the generator to this file")
+	deals := fs.Int("deals", 0, "also give the customers this many opportunities in all (1000000 for the pre-sales bars)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,6 +101,19 @@ func gen(ctx context.Context, args []string, out, errw io.Writer) error {
 		c.Customers, c.Contacts, c.Leads, c.Activities, c.Timeline, c.SearchDocs, c.Audit)
 	if st.Elapsed > 0 {
 		fmt.Fprintf(out, "%d rows in %s: %.0f rows/s\n", c.Rows(), st.Elapsed.Round(1e9/10), st.RowsPerSec())
+	}
+	if *deals > 0 {
+		a, _, err := bench.Open(ctx, app.Config{DataDir: o.DataDir, DB: o.DB, NoJobs: true})
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		start := time.Now()
+		n, err := bench.GenDeals(ctx, a, *deals, o.Seed, errw)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "generated: %d opportunities in %s\n", n, time.Since(start).Round(time.Second/10))
 	}
 	return nil
 }

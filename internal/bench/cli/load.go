@@ -15,7 +15,7 @@ import (
 
 func load(ctx context.Context, args []string, out, errw io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return errors.New("usage: closeloop-bench load create|list|search|mixed|all --url URL [--data DIR | --db …]")
+		return errors.New("usage: closeloop-bench load create|list|search|mixed|deals|all --url URL [--data DIR | --db …]")
 	}
 	what := args[0]
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
@@ -98,6 +98,14 @@ func load(ctx context.Context, args []string, out, errw io.Writer) error {
 				if c.API.Errors > 0 {
 					fmt.Fprintf(out, "  errors: %d (%v)\n", c.API.Errors, c.API.FirstErr)
 				}
+			}
+		case "deals":
+			r, err := e.BenchDeals(ctx, l(4))
+			if err != nil {
+				return err
+			}
+			for _, x := range []bench.Result{r.Board, r.RawBoard, r.FunnelAll, r.RawFunnelAll, r.FunnelOwner, r.RawFunnelOwner, r.Forecast, r.RawFore} {
+				fmt.Fprintln(out, x)
 			}
 		case "mixed":
 			r, err := e.BenchMixed(ctx, l(16), *pid)
