@@ -124,7 +124,7 @@ func GenDeals(ctx context.Context, a *app.App, total int, seed uint64, log io.Wr
 				"created_by": c["owner_id"], "updated_by": c["owner_id"], "owner_id": c["owner_id"], "team_id": c["team_id"],
 				"name": shortName(c.Str("name")) + zhdata.One(f, projectWords), "customer_id": cid, "amount": amount, "currency": "CNY",
 				"expected_close_date": between(f, now.AddDate(0, -2, 0), now.AddDate(0, 12, 0)).Format(entity.DateLayout),
-				"pipeline_id": p.id, "stage_id": stage.ID, "stage": stage.Code, "stage_entered_at": between(f, created, updated),
+				"pipeline_id":         p.id, "stage_id": stage.ID, "stage": stage.Code, "stage_entered_at": between(f, created, updated),
 				"probability": int64(stage.Probability), "status": status, "source": c["source"],
 			}
 			if f.Chance(0.02) {
