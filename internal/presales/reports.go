@@ -110,7 +110,7 @@ func (s *Service) Funnel(ctx context.Context, p *access.Principal, f DealFilter)
 		out[i] = StageTotal{Stage: st, Amount: Money{}, Weighted: Money{}}
 		idx[st.ID] = i
 	}
-	err = s.sums(ctx, p, f, sumQuery{totalsGroup: "stage_id", dealsGroup: "t.stage_id"}, func(g []string, cur string, n int, amount, weighted int64) {
+	err = s.sums(ctx, p, f, sumQuery{table: "deal_stage_totals", totalsGroup: "stage_id", dealsGroup: "t.stage_id"}, func(g []string, cur string, n int, amount, weighted int64) {
 		i, ok := idx[g[0]]
 		if !ok {
 			return
@@ -130,17 +130,18 @@ func (s *Service) Funnel(ctx context.Context, p *access.Principal, f DealFilter)
 	return out, nil
 }
 
-// sumQuery says how sums are grouped: by columns of deal_totals and by the
+// sumQuery says how sums are grouped: by columns of a totals table and by the
 // same values computed on opportunities (for the deals seen through
 // grants), with extra conditions on each.
 type sumQuery struct {
+	table                   string // deal_stage_totals or deal_month_totals
 	totalsGroup, dealsGroup string // comma-separated, same arity
 	totalsWhere, dealsWhere string
 	totalsArgs, dealsArgs   []any // values of the $-placeholders of each where, numbered from $1
 }
 
 // sums adds up the open pipeline a viewer sees, grouped as q says: the
-// deal_totals rows within the viewer's owner/team scope, plus — for
+// totals rows within the viewer's owner/team scope, plus — for
 // viewers with a narrower scope than all — the open deals they see only
 // through a grant (an engineer assigned to a request), read from the
 // opportunities themselves. emit receives the group values, the currency,
@@ -212,7 +213,7 @@ func (s *Service) sums(ctx context.Context, p *access.Principal, f DealFilter, q
 		groupBy += fmt.Sprintf(", %d", i)
 	}
 	if err := run(`SELECT `+q.totalsGroup+`, currency, coalesce(sum(n), 0), coalesce(sum(amount), 0), coalesce(sum(weighted), 0)
-		FROM deal_totals WHERE `+strings.Join(conds, " AND ")+` GROUP BY `+groupBy+` HAVING sum(n) <> 0`, a.V); err != nil {
+		FROM `+q.table+` WHERE `+strings.Join(conds, " AND ")+` GROUP BY `+groupBy+` HAVING sum(n) <> 0`, a.V); err != nil {
 		return err
 	}
 	if scope == "TRUE" || p.UserID == "" {
@@ -341,6 +342,7 @@ func (s *Service) Forecast(ctx context.Context, p *access.Principal, f DealFilte
 		month = "to_char(t.expected_close_date, 'YYYY-MM')"
 	}
 	q := sumQuery{
+		table:       "deal_month_totals",
 		totalsGroup: "close_month, " + totalsG, dealsGroup: month + ", " + dealsG,
 		totalsWhere: "close_month >= $1 AND close_month < $2",
 		dealsWhere:  "t.expected_close_date >= $1 AND t.expected_close_date < $2",

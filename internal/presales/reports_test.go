@@ -98,7 +98,7 @@ func TestBoardFunnelAndForecastWithinVisibility(t *testing.T) {
 	}
 }
 
-// The sums kept in deal_totals by the hooks equal the sums recomputed
+// The sums kept in the totals tables by the hooks equal the sums recomputed
 // from the deals, after creates, moves, edits, wins, losses, deletes and
 // restores; a deal seen through a grant counts for the grantee.
 func TestDealTotalsFollowEveryWrite(t *testing.T) {

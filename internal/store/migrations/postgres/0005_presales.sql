@@ -411,31 +411,42 @@ CREATE INDEX appointments_customer ON appointments(customer_id) WHERE deleted_at
 CREATE UNIQUE INDEX pipeline_stages_code ON pipeline_stages(pipeline_id, code) WHERE deleted_at IS NULL;
 -- A board column is the most recently updated open deals of one stage,
 -- for everyone, a team or an owner.
-CREATE INDEX opportunities_board ON opportunities(pipeline_id, stage_id, status, updated_at) WHERE deleted_at IS NULL;
-CREATE INDEX opportunities_team_board ON opportunities(team_id, pipeline_id, stage_id, status, updated_at) WHERE deleted_at IS NULL;
-CREATE INDEX opportunities_owner_board ON opportunities(owner_id, pipeline_id, stage_id, status, updated_at) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_board ON opportunities(pipeline_id, stage_id, status, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_team_board ON opportunities(team_id, pipeline_id, stage_id, status, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_owner_board ON opportunities(owner_id, pipeline_id, stage_id, status, updated_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX opportunities_stage ON opportunities(stage_id) WHERE deleted_at IS NULL;
 
--- The open pipeline summed by pipeline, stage, currency, owner, team and
--- expected close month, kept by the opportunity service in the writing
--- transaction: the funnel and the forecast read these sums (tens of
--- thousands of rows) instead of a million deals. Ids are text with ''
--- for none, so that every key is a value the primary key can hold.
-CREATE TABLE deal_totals (
+-- The open pipeline summed, kept by the opportunity service in the
+-- writing transaction: the funnel reads the sums by stage, the forecast
+-- the sums by expected close month (a few thousand rows each) instead of a
+-- million deals. Ids are text with '' for none, so that every key is a
+-- value a primary key can hold; weighted is the sum of amount × probability.
+CREATE TABLE deal_stage_totals (
     pipeline_id TEXT NOT NULL,
     stage_id    TEXT NOT NULL,
     currency    TEXT NOT NULL,
     owner_id    TEXT NOT NULL,
     team_id     TEXT NOT NULL,
-    close_month TEXT NOT NULL,
     n           BIGINT NOT NULL,
     amount      BIGINT NOT NULL,
     weighted    BIGINT NOT NULL,
-    PRIMARY KEY (pipeline_id, stage_id, currency, owner_id, team_id, close_month)
+    PRIMARY KEY (pipeline_id, stage_id, currency, owner_id, team_id)
 );
-CREATE INDEX deal_totals_owner ON deal_totals(owner_id, pipeline_id);
-CREATE INDEX deal_totals_team ON deal_totals(team_id, pipeline_id);
-CREATE INDEX deal_totals_month ON deal_totals(close_month);
+CREATE INDEX deal_stage_totals_owner ON deal_stage_totals(owner_id, pipeline_id);
+CREATE INDEX deal_stage_totals_team ON deal_stage_totals(team_id, pipeline_id);
+CREATE TABLE deal_month_totals (
+    close_month TEXT NOT NULL,
+    pipeline_id TEXT NOT NULL,
+    currency    TEXT NOT NULL,
+    owner_id    TEXT NOT NULL,
+    team_id     TEXT NOT NULL,
+    n           BIGINT NOT NULL,
+    amount      BIGINT NOT NULL,
+    weighted    BIGINT NOT NULL,
+    PRIMARY KEY (close_month, pipeline_id, currency, owner_id, team_id)
+);
+CREATE INDEX deal_month_totals_owner ON deal_month_totals(owner_id, close_month);
+CREATE INDEX deal_month_totals_team ON deal_month_totals(team_id, close_month);
 CREATE INDEX presales_requests_open ON presales_requests(status, created_at) WHERE deleted_at IS NULL;
 CREATE INDEX presales_work_records_engineer ON presales_work_records(engineer_id, work_date) WHERE deleted_at IS NULL;
 
