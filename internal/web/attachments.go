@@ -208,7 +208,12 @@ func knowledgeCard(s *Server, c *rc, rec entity.Record, dp *detailPage) error {
 		for i, id := range ids {
 			vals[i] = id
 		}
-		page, err := s.app.Records.List(c.ctx(), c.p, ke.Name, entity.Query{Conds: []entity.Cond{{Field: ke.Field("id"), Op: entity.In, Values: vals}}, Limit: entity.MaxLimit})
+		q, err := c.schema.ParseQuery(ke, url.Values{"limit": {strconv.Itoa(entity.MaxLimit)}})
+		if err != nil {
+			return err
+		}
+		q.Conds = append(q.Conds, entity.Cond{Field: ke.Field("id"), Op: entity.In, Values: vals})
+		page, err := s.app.Records.List(c.ctx(), c.p, ke.Name, q)
 		if err != nil {
 			return err
 		}
