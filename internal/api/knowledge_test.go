@@ -81,15 +81,15 @@ func TestKnowledgeBase(t *testing.T) {
 		q    string
 		want []string
 	}{
-		{"机房", one(0)},          // a word of a title
-		{"运维成本", one(0)},        // inside the body
-		{"巡检", one(1)},          // a tag and a title word
-		{"服务器", one(2)},         // three characters
-		{"电", one(1)},           // one character: 电网, 电力
-		{"数据", one(0, 2)},        // 数据中心, 数据库
-		{"pue", one(0)},          // Latin, any case
-		{"麒麟 统信", one(2)},       // every word must match
-		{"区块链", nil},            // nothing
+		{"机房", one(0)},    // a word of a title
+		{"运维成本", one(0)},  // inside the body
+		{"巡检", one(1)},    // a tag and a title word
+		{"服务器", one(2)},   // three characters
+		{"电", one(1)},     // one character: 电网, 电力
+		{"数据", one(0, 2)}, // 数据中心, 数据库
+		{"pue", one(0)},   // Latin, any case
+		{"麒麟 统信", one(2)}, // every word must match
+		{"区块链", nil},      // nothing
 	} {
 		for _, who := range []*client{rep, rep3, pre} { // every role reads the whole knowledge base
 			if got := hits(who, search(c.q)); !slices.Equal(got, c.want) {
