@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"closeloop/internal/access"
 	"closeloop/internal/api"
@@ -123,7 +124,10 @@ func (s *Server) attachmentUpload(c *rc) error {
 	if up != nil {
 		ent, rid = up.Fields["entity"], up.Fields["record_id"]
 	}
-	back := c.recordPage(ent, rid)
+	// Refusals return to the top of the record's page, where the message
+	// is (the card further down would hide it); success returns to the
+	// card, where the new file is listed.
+	back := strings.TrimSuffix(c.recordPage(ent, rid), "#attachments")
 	if back == "/" {
 		back = c.refererPath()
 	}
