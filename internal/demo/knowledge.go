@@ -13,7 +13,7 @@ import (
 // customer portal to come), most internal.
 var articles = []struct {
 	title, category, audience, product, summary, body string
-	tags                                             []string
+	tags                                              []string
 }{
 	{"汽车零部件产线视觉检测解决方案", "solution", "public", "智检 V3 视觉检测系统",
 		"在线检测划伤、缺料和尺寸偏差，替代人工目检",
