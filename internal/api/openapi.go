@@ -235,7 +235,7 @@ func OpenAPI(s *entity.Schema) obj {
 		"Duplicate": obj{"type": "object", "properties": obj{"entity": obj{"type": "string"}, "id": obj{"type": "string"}, "title": obj{"type": "string"},
 			"reason": obj{"type": "string", "enum": []string{"name", "phone", "email"}}, "owner_id": obj{"type": "string"}, "owner": obj{"type": "string"}}},
 		"SearchResult": obj{"type": "object", "required": []string{"items"}, "properties": obj{"items": obj{"type": "array", "items": obj{"type": "object",
-			"required": []string{"type", "id", "title"}, "properties": obj{"type": obj{"type": "string", "enum": []string{"customer", "contact", "lead"}},
+			"required": []string{"type", "id", "title"}, "properties": obj{"type": obj{"type": "string", "enum": searchableEntities(s)},
 				"id": obj{"type": "string"}, "title": obj{"type": "string"}, "subtitle": obj{"type": "string"}, "pooled": obj{"type": "boolean"}}}}}},
 		"ImportRun": obj{"type": "object", "properties": obj{"id": obj{"type": "string"}, "status": obj{"type": "string", "enum": []string{"queued", "running", "done", "failed"}},
 			"processed": obj{"type": "integer"}, "total": obj{"type": "integer"}, "created": obj{"type": "integer"}, "updated": obj{"type": "integer"},
@@ -311,6 +311,17 @@ func OpenAPI(s *entity.Schema) obj {
 	}
 }
 
+// searchableEntities are the entities a search may return (type=…).
+func searchableEntities(s *entity.Schema) []string {
+	var out []string
+	for _, e := range s.Entities() {
+		if len(e.FieldsWith(entity.Search)) > 0 {
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}
+
 // areaPaths document the process endpoints of later areas; each area adds
 // its function from init in its own file, beside its areaRoutes.
 var areaPaths []func(paths obj)
@@ -364,7 +375,7 @@ func processPaths(paths obj) {
 				"method":            obj{"type": "string", "enum": []string{"phone", "email", "in_person", "form", "letter", "other"}},
 				"note":              obj{"type": "string", "maxLength": 500}}}, okJSON(ref("Contact")), "401", "403", "404", "422"),
 		"get": obj{"tags": []string{"contacts"}, "summary": "Consent history", "operationId": "consentHistory", "responses": withResponses(okJSON(obj{"type": "object"}), "401", "404")}}
-	paths["/api/v1/search"] = obj{"get": obj{"tags": []string{"search"}, "summary": "Search customers, contacts and leads", "operationId": "search",
+	paths["/api/v1/search"] = obj{"get": obj{"tags": []string{"search"}, "summary": "Search customers, contacts and leads, or the entities named in type (e.g. knowledge_article)", "operationId": "search",
 		"parameters": []obj{{"name": "q", "in": "query", "required": true, "schema": obj{"type": "string", "maxLength": 100}},
 			{"name": "type", "in": "query", "schema": obj{"type": "string"}, "description": "comma-separated entity names"},
 			{"name": "limit", "in": "query", "schema": obj{"type": "integer", "maximum": 100}}},

@@ -12,6 +12,7 @@ import (
 
 	"closeloop/internal/access"
 	"closeloop/internal/admin"
+	"closeloop/internal/attachments"
 	"closeloop/internal/auth"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
@@ -32,6 +33,7 @@ type Config struct {
 	BaseURL     string // public URL, for links printed or mailed
 	Demo        bool   // load the demo data set on first start
 	NoJobs      bool   // do not run background jobs in this process
+	MaxUpload   string // largest attachment: bytes, or with KB, MB, GB (20MB)
 }
 
 // FromEnv fills unset fields from CLOSELOOP_* environment variables and
@@ -51,6 +53,7 @@ func (c *Config) FromEnv() {
 	env(&c.Synchronous, "CLOSELOOP_SQLITE_SYNCHRONOUS", "FULL")
 	env(&c.TimeZone, "CLOSELOOP_TZ", "Asia/Shanghai")
 	env(&c.BaseURL, "CLOSELOOP_BASE_URL", "")
+	env(&c.MaxUpload, "CLOSELOOP_MAX_UPLOAD", "20MB")
 }
 
 // App holds the running services.
@@ -61,6 +64,7 @@ type App struct {
 	Records   *records.Service
 	Customers *customers.Service
 	Presales  *presales.Service
+	Files     *attachments.Service // attachments on any record
 	Auth      *auth.Service
 	Admin     *admin.Service
 	Importer  *importer.Service
@@ -76,6 +80,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: time zone %q: %w", cfg.TimeZone, err)
 	}
+	maxUpload, err := attachments.ParseSize(cfg.MaxUpload)
+	if err != nil {
+		return nil, fmt.Errorf("app: CLOSELOOP_MAX_UPLOAD: %w", err)
+	}
 	db, err := store.Open(ctx, store.Config{DSN: cfg.DB, DataDir: cfg.DataDir, Synchronous: cfg.Synchronous, Decls: append(crm.Entities(), crm.PresalesEntities()...), Loc: loc})
 	if err != nil {
 		return nil, err
@@ -84,6 +92,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Records = records.New(db, loc)
 	a.Customers = customers.New(a.Records)
 	a.Presales = presales.New(a.Records)
+	a.Files = attachments.New(a.Records, maxUpload)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)
 	a.Jobs = jobs.New(db)

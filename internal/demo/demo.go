@@ -64,6 +64,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"leads", l.leads},
 		{"consent", l.consents},
 		{"pool", l.releases},
+		{"knowledge", l.knowledge},
 		{"history", l.backdate},
 	}
 	for _, s := range steps {
