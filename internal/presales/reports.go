@@ -276,6 +276,13 @@ func (s *Service) Board(ctx context.Context, p *access.Principal, f DealFilter, 
 	if perColumn <= 0 || perColumn > 200 {
 		perColumn = 30
 	}
+	if f.PipelineID == "" {
+		id, err := s.DefaultPipeline(ctx, s.DB.R())
+		if err != nil {
+			return nil, err
+		}
+		f.PipelineID = id
+	}
 	totals, err := s.Funnel(ctx, p, f)
 	if err != nil {
 		return nil, err

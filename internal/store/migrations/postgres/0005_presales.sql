@@ -409,12 +409,11 @@ CREATE INDEX appointments_opportunity ON appointments(opportunity_id) WHERE dele
 CREATE INDEX appointments_customer ON appointments(customer_id) WHERE deleted_at IS NULL;
 
 CREATE UNIQUE INDEX pipeline_stages_code ON pipeline_stages(pipeline_id, code) WHERE deleted_at IS NULL;
--- A board column is the most recently updated open deals of one stage,
--- for everyone, a team or an owner.
-CREATE INDEX opportunities_board ON opportunities(pipeline_id, stage_id, status, updated_at, id) WHERE deleted_at IS NULL;
-CREATE INDEX opportunities_team_board ON opportunities(team_id, pipeline_id, stage_id, status, updated_at, id) WHERE deleted_at IS NULL;
-CREATE INDEX opportunities_owner_board ON opportunities(owner_id, pipeline_id, stage_id, status, updated_at, id) WHERE deleted_at IS NULL;
-CREATE INDEX opportunities_stage ON opportunities(stage_id) WHERE deleted_at IS NULL;
+-- A board column is the most recently updated open deals of one stage
+-- (a stage belongs to one pipeline), for everyone, a team or an owner.
+CREATE INDEX opportunities_board ON opportunities(stage_id, status, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_team_board ON opportunities(team_id, stage_id, status, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_owner_board ON opportunities(owner_id, stage_id, status, updated_at, id) WHERE deleted_at IS NULL;
 
 -- The open pipeline summed, kept by the opportunity service in the
 -- writing transaction: the funnel reads the sums by stage, the forecast
