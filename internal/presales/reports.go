@@ -234,8 +234,7 @@ func (s *Service) sums(ctx context.Context, p *access.Principal, f DealFilter, q
 	}
 	b := store.Args{V: append([]any(nil), q.dealsArgs...)}
 	inner, _ := scopeSQL(p, "t.owner_id"+cast, "t.team_id"+cast, &b)
-	conds = []string{"g.user_id = " + b.Add(p.UserID), "g.entity = 'opportunity'", "t.deleted_at IS NULL", "t.status = 'open'",
-		"NOT coalesce(" + inner + ", FALSE)"}
+	conds = []string{"t.deleted_at IS NULL", "t.status = 'open'", "NOT coalesce(" + inner + ", FALSE)"}
 	conds = append(conds, filters("t.", cast, &b)...)
 	if q.dealsWhere != "" {
 		conds = append(conds, q.dealsWhere)
@@ -243,7 +242,7 @@ func (s *Service) sums(ctx context.Context, p *access.Principal, f DealFilter, q
 	// DISTINCT ids: a user may hold several grants on one deal (two requests).
 	return run(`SELECT `+q.dealsGroup+`, t.currency, count(*), coalesce(sum(t.amount), 0), coalesce(sum(t.amount * t.probability), 0)
 		FROM opportunities t WHERE t.id IN (SELECT g.record_id FROM record_grants g WHERE g.user_id = `+b.Add(p.UserID)+` AND g.entity = 'opportunity') AND `+
-		strings.Join(conds[2:], " AND ")+` GROUP BY `+groupBy, b.V)
+		strings.Join(conds, " AND ")+` GROUP BY `+groupBy, b.V)
 }
 
 // filterTeams is the team subtree of a filter, or nil.

@@ -612,29 +612,21 @@ func (db *DB) UpdatedAfter(ctx context.Context, q Querier, e *entity.Entity, at 
 	if e.SoftDelete {
 		where += " AND t.deleted_at IS NULL"
 	}
-	rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM %s t WHERE %s ORDER BY t.updated_at, t.id LIMIT %d`, db.selectList(e, "t"), e.Table, where, limit), a.V...)
-	if err != nil {
-		return nil, fmt.Errorf("store: walk %s: %w", e.Name, err)
-	}
-	defer rows.Close()
-	var out []entity.Record
-	for rows.Next() {
-		r, err := scanRecord(e, rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return db.selectWhere(ctx, q, e, where, a.V, "t.updated_at, t.id", limit)
 }
 
 // ListWhere reads up to limit rows of e matching a predicate built by the
 // caller (with the visibility predicate in it), in the given order: the
 // report and board queries that are not generic list queries.
 func (db *DB) ListWhere(ctx context.Context, e *entity.Entity, where string, args []any, order string, limit int) ([]entity.Record, error) {
-	rows, err := db.r.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM %s t WHERE %s ORDER BY %s LIMIT %d`, db.selectList(e, "t"), e.Table, where, order, limit), args...)
+	return db.selectWhere(ctx, db.r, e, where, args, order, limit)
+}
+
+// selectWhere reads the records of e matching where, in order.
+func (db *DB) selectWhere(ctx context.Context, q Querier, e *entity.Entity, where string, args []any, order string, limit int) ([]entity.Record, error) {
+	rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM %s t WHERE %s ORDER BY %s LIMIT %d`, db.selectList(e, "t"), e.Table, where, order, limit), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list %s: %w", e.Name, err)
+		return nil, fmt.Errorf("store: read %s: %w", e.Name, err)
 	}
 	defer rows.Close()
 	var out []entity.Record

@@ -208,6 +208,26 @@ func (s *Server) pipelines(c *rc, current string) ([]pipelineChoice, string, err
 	return out, current, nil
 }
 
+// dealFilters reads the pipeline, owner and team of a deals page and
+// prepares its pickers.
+func (s *Server) dealFilters(c *rc) (presales.DealFilter, []pipelineChoice, []option, []option, error) {
+	if c.p.Perm("opportunity").Read == access.None {
+		return presales.DealFilter{}, nil, nil, nil, errs.Denied()
+	}
+	q := c.r.URL.Query()
+	pls, current, err := s.pipelines(c, q.Get("pipeline_id"))
+	if err != nil {
+		return presales.DealFilter{}, nil, nil, nil, err
+	}
+	f := presales.DealFilter{PipelineID: current, OwnerID: q.Get("owner_id"), TeamID: q.Get("team_id")}
+	owners := c.activeUsers()
+	for i := range owners {
+		owners[i].Selected = owners[i].Value == f.OwnerID
+	}
+	teams, err := s.teamOptions(c, f.TeamID)
+	return f, pls, owners, teams, err
+}
+
 // teamOptions lists the teams for a filter, indented by depth.
 func (s *Server) teamOptions(c *rc, current string) ([]option, error) {
 	te := c.schema.Entity("team")
@@ -258,28 +278,17 @@ type boardPage struct {
 // (app.js posts the drop to boardMove; a refused gate says why), or use the
 // card's stage menu without a pointer.
 func (s *Server) board(c *rc) error {
-	if c.p.Perm("opportunity").Read == access.None {
-		return errs.Denied()
-	}
-	q := c.r.URL.Query()
-	pls, current, err := s.pipelines(c, q.Get("pipeline_id"))
+	f, pls, owners, teams, err := s.dealFilters(c)
 	if err != nil {
 		return err
 	}
-	f := presales.DealFilter{PipelineID: current, OwnerID: q.Get("owner_id"), TeamID: q.Get("team_id")}
+	current := f.PipelineID
 	cols, err := s.app.Presales.Board(c.ctx(), c.p, f, 50)
 	if err != nil {
 		return err
 	}
-	bp := &boardPage{base: c.newBase(c.T("nav.board"), "board"), Pipelines: pls, Pipeline: current, Owner: f.OwnerID, Team: f.TeamID}
+	bp := &boardPage{base: c.newBase(c.T("nav.board"), "board"), Pipelines: pls, Pipeline: current, Owner: f.OwnerID, Team: f.TeamID, Owners: owners, Teams: teams}
 	oe := c.schema.Entity("opportunity")
-	bp.Owners = c.activeUsers()
-	for i := range bp.Owners {
-		bp.Owners[i].Selected = bp.Owners[i].Value == f.OwnerID
-	}
-	if bp.Teams, err = s.teamOptions(c, f.TeamID); err != nil {
-		return err
-	}
 	var cards []entity.Record
 	for _, col := range cols {
 		cards = append(cards, col.Cards...)
@@ -335,7 +344,7 @@ func (s *Server) board(c *rc) error {
 		v.Set("team_id", f.TeamID)
 	}
 	bp.Fragment = "/opportunities/board?" + v.Encode()
-	if q.Get("fragment") == "1" {
+	if c.r.URL.Query().Get("fragment") == "1" {
 		return c.fragment(http.StatusOK, "board", "board_columns", bp)
 	}
 	return c.render(http.StatusOK, "board", bp)
@@ -586,14 +595,11 @@ type forecastPage struct {
 // forecast is the open pipeline by expected close month, raw and weighted,
 // with the funnel of the same deals; ?format=csv|xlsx downloads the table.
 func (s *Server) forecast(c *rc) error {
-	if c.p.Perm("opportunity").Read == access.None {
-		return errs.Denied()
-	}
-	q := c.r.URL.Query()
-	pls, current, err := s.pipelines(c, q.Get("pipeline_id"))
+	f, pls, owners, teams, err := s.dealFilters(c)
 	if err != nil {
 		return err
 	}
+	q := c.r.URL.Query()
 	from := time.Now().In(s.app.Loc)
 	if v := q.Get("from"); v != "" {
 		t, err := time.Parse("2006-01", v)
@@ -611,7 +617,6 @@ func (s *Server) forecast(c *rc) error {
 		months = n
 	}
 	group := q.Get("group")
-	f := presales.DealFilter{PipelineID: current, OwnerID: q.Get("owner_id"), TeamID: q.Get("team_id")}
 	rows, err := s.app.Presales.Forecast(c.ctx(), c.p, f, from, months, group)
 	if err != nil {
 		return err
@@ -621,15 +626,8 @@ func (s *Server) forecast(c *rc) error {
 		return err
 	}
 	fp := &forecastPage{base: c.newBase(c.T("nav.forecast"), "forecast"), Pipelines: pls, Owner: f.OwnerID, Team: f.TeamID,
-		From: from.Format("2006-01"), Months: months, Group: group}
+		From: from.Format("2006-01"), Months: months, Group: group, Owners: owners, Teams: teams}
 	fp.Charts = true
-	fp.Owners = c.activeUsers()
-	for i := range fp.Owners {
-		fp.Owners[i].Selected = fp.Owners[i].Value == f.OwnerID
-	}
-	if fp.Teams, err = s.teamOptions(c, f.TeamID); err != nil {
-		return err
-	}
 	names := map[string]string{}
 	if group != "" {
 		var ids []string
