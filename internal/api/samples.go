@@ -9,6 +9,7 @@ import (
 	"closeloop/internal/access"
 	"closeloop/internal/errs"
 	"closeloop/internal/httpx"
+	"closeloop/internal/i18n"
 	"closeloop/internal/presales"
 	"closeloop/internal/sheet"
 )
@@ -32,7 +33,7 @@ func (h *API) advanceSample(w http.ResponseWriter, r *http.Request, p *access.Pr
 	}
 	out, err := h.App.Presales.AdvanceSample(r.Context(), p, r.PathValue("id"), in)
 	if err != nil {
-		return err
+		return h.labelled(w, r, err, "smp.field.")
 	}
 	httpx.JSON(w, http.StatusOK, Record(h.App.DB.Schema().Entity("sample"), out))
 	return nil
@@ -41,7 +42,7 @@ func (h *API) advanceSample(w http.ResponseWriter, r *http.Request, p *access.Pr
 func (h *API) sampleReport(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
 	q, err := presales.ParseSampleReportQuery(r.URL.Query().Get)
 	if err != nil {
-		return err
+		return h.labelled(w, r, err, "srep.field.")
 	}
 	rep, err := h.App.Presales.SampleConversion(r.Context(), p, q)
 	if err != nil {
@@ -61,7 +62,7 @@ func (h *API) sampleReportExport(w http.ResponseWriter, r *http.Request, p *acce
 	}
 	q, err := presales.ParseSampleReportQuery(r.URL.Query().Get)
 	if err != nil {
-		return err
+		return h.labelled(w, r, err, "srep.field.")
 	}
 	perm := p.Perm("sample")
 	if perm.Read == access.None || !perm.Export {
@@ -76,6 +77,26 @@ func (h *API) sampleReportExport(w http.ResponseWriter, r *http.Request, p *acce
 		return err
 	}
 	WriteDownload(w, fmt.Sprintf("sample-conversion-%s.%s", time.Now().In(h.App.Loc).Format("20060102-1504"), format), format, buf.Bytes())
+	return nil
+}
+
+// labelled answers a problem whose fields are the endpoint's own
+// parameters (on, result, from …), named by the catalogue entries
+// prefix+field; other fields keep the entity's labels.
+func (h *API) labelled(w http.ResponseWriter, r *http.Request, err error, prefix string) error {
+	if errs.KindOf(err) != errs.Invalid {
+		return err
+	}
+	l, base := httpx.Lang(r), h.labeler(r)
+	httpx.ProblemLabeled(w, r, err, func(field string) string {
+		if i18n.Has(l, prefix+field) {
+			return i18n.Msg(l, prefix+field)
+		}
+		if base != nil {
+			return base(field)
+		}
+		return ""
+	})
 	return nil
 }
 

@@ -56,6 +56,12 @@ func TestSampleAdvanceAndReport(t *testing.T) {
 			t.Errorf("%v: %d %s", c.body, st, b)
 		}
 	}
+	if _, b := rep.do("POST", path, map[string]any{"stage": "small_trial", "result": "ok", "on": "2999-01-01"}); !strings.Contains(string(b), `"detail":"日期不能晚于今天"`) {
+		t.Errorf("the date is not named in the message: %s", b)
+	}
+	if _, b := rep.do("GET", "/api/v1/reports/samples?from=x", nil); !strings.Contains(string(b), "开始日期不是有效的日期") {
+		t.Errorf("the report parameter is not named in the message: %s", b)
+	}
 	if st, b := rep.do("POST", "/api/v1/samples/not-an-id/advance", map[string]any{"stage": "small_trial", "result": "ok"}); st != 404 {
 		t.Errorf("bad id: %d %s", st, b)
 	}
