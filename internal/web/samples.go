@@ -339,9 +339,24 @@ func (s *Server) bidListBadges(c *rc, lp *listPage, items []entity.Record) {
 	}
 }
 
-// sampleListLinks links the samples list to its conversion report.
-func (s *Server) sampleListLinks(c *rc, lp *listPage, _ []entity.Record) {
+// sampleListLinks links the samples list to its conversion report and
+// colours the stages.
+func (s *Server) sampleListLinks(c *rc, lp *listPage, items []entity.Record) {
 	lp.Quick = append(lp.Quick, link{Text: c.T("srep.title"), Href: "/reports/samples"})
+	col := -1
+	for i, f := range lp.columns(c.schema.Entity("sample")) {
+		if f.Name == "stage" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return
+	}
+	for i, r := range items {
+		if i < len(lp.Rows) && col < len(lp.Rows[i].Cells) && lp.Rows[i].Cells[col].Text != "" {
+			lp.Rows[i].Cells[col].Badge = stageTone(r.Str("stage"))
+		}
+	}
 }
 
 // sampleReportPage is the conversion report of samples.
@@ -487,10 +502,11 @@ func (s *Server) sampleReport(c *rc) error {
 	pg.BarChart = chartJSON(map[string]any{
 		"tooltip": map[string]any{"trigger": "axis"},
 		"legend":  map[string]any{"bottom": 0},
-		"grid":    map[string]any{"left": 8, "right": 12, "top": 16, "bottom": 36, "containLabel": true},
-		"xAxis":   map[string]any{"type": "category", "data": names, "axisTick": map[string]any{"show": false}, "axisLabel": map[string]any{"interval": 0, "rotate": 20}},
-		"yAxis":   map[string]any{"type": "value", "minInterval": 1, "splitLine": map[string]any{"lineStyle": map[string]any{"type": "dashed"}}},
-		"series":  bars,
+		"grid":    map[string]any{"left": 48, "right": 12, "top": 16, "bottom": 36, "containLabel": true},
+		"xAxis": map[string]any{"type": "category", "data": names, "axisTick": map[string]any{"show": false},
+			"axisLabel": map[string]any{"interval": 0, "rotate": 20, "width": 110, "overflow": "truncate"}},
+		"yAxis":  map[string]any{"type": "value", "minInterval": 1, "splitLine": map[string]any{"lineStyle": map[string]any{"type": "dashed"}}},
+		"series": bars,
 	})
 	if c.p.Perm("sample").Export {
 		v := url.Values{}

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,9 +108,21 @@ func TestBidChecklistAndDeadlines(t *testing.T) {
 		t.Fatalf("edit with documents missing: %d\n%s", r.status, snippet(r.body))
 	}
 	// The list marks deadlines within three days and links to them.
+	later, err := e.App.Records.Create(ctx(), e.Rep1, "bid", entity.Record{"title": "城市大脑二期", "opportunity_id": opp.ID(), "deadline": time.Now().AddDate(0, 0, 10)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	list := b.mustGet("/bids").body
-	if !strings.Contains(list, "还剩 1 天") || !strings.Contains(list, "3 天内截止") {
+	if !strings.Contains(list, "还剩 1 天") || !strings.Contains(list, "3 天内截止") || !strings.Contains(list, later.ID()) {
 		t.Errorf("bid list:\n%s", snippet(list))
+	}
+	m := regexp.MustCompile(`<a class="btn" href="(/bids\?[^"]+)">3 天内截止</a>`).FindStringSubmatch(list)
+	if m == nil {
+		t.Fatal("no link to the bids due soon")
+	}
+	soon := b.mustGet(html.UnescapeString(m[1])).body
+	if !strings.Contains(soon, bid.ID()) || strings.Contains(soon, later.ID()) {
+		t.Errorf("bids due soon:\n%s", snippet(soon))
 	}
 }
 
@@ -137,6 +151,14 @@ func TestSampleReportPage(t *testing.T) {
 	}
 	if !strings.Contains(m.mustGet("/reports/samples?group=owner").body, "张伟") {
 		t.Error("grouped by owner: no owner")
+	}
+	// A product's row links to its samples.
+	link := regexp.MustCompile(`<a class="title" href="(/samples\?[^"]+)">早强剂 ES-2</a>`).FindStringSubmatch(page)
+	if link == nil {
+		t.Fatal("no link from the report to the samples")
+	}
+	if list := m.mustGet(html.UnescapeString(link[1])).body; !strings.Contains(list, "早强剂 ES-2") || strings.Contains(list, "减水剂 PC-40") {
+		t.Error("the report's link lists other samples")
 	}
 	if r := m.get("/reports/samples?from=2026-99-01"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "开始日期不是有效的日期") {
 		t.Errorf("bad date: %d\n%s", r.status, snippet(r.body))
