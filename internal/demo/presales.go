@@ -337,8 +337,11 @@ func (pl *presalesLoader) bids(ctx context.Context, opps []dealPlan) error {
 		}
 		pl.moments = append(pl.moments, moment{"bids", b.ID(), reg})
 		pl.events = append(pl.events, eventTime{b.ID(), "bid_registered", reg})
-		for _, k := range []string{"bid_won", "bid_lost", "bid_lost_to"} {
-			pl.events = append(pl.events, eventTime{b.ID(), k, at.Add(72 * time.Hour)})
+		switch {
+		case rec.Str("result") == crm.BidWon:
+			pl.events = append(pl.events, eventTime{b.ID(), "bid_won", at.Add(72 * time.Hour)})
+		case rec.Str("result") == crm.BidLost:
+			pl.events = append(pl.events, eventTime{b.ID(), "bid_lost_to", at.Add(72 * time.Hour)})
 		}
 		n++
 	}
@@ -473,7 +476,9 @@ func (pl *presalesLoader) appointments(ctx context.Context, opps []dealPlan) err
 			made = time.Now().Add(-time.Hour)
 		}
 		pl.moments = append(pl.moments, moment{"appointments", a.ID(), made})
-		pl.events = append(pl.events, eventTime{a.ID(), "appointment_" + k.kind + "_done", when.Add(2 * time.Hour)})
+		if rec.Str("status") == "done" {
+			pl.events = append(pl.events, eventTime{a.ID(), "appointment_" + k.kind + "_done", when.Add(2 * time.Hour)})
+		}
 	}
 	return nil
 }
@@ -492,8 +497,8 @@ func (pl *presalesLoader) backdate(ctx context.Context) error {
 	// A record was last changed at its latest event.
 	last := map[string]time.Time{}
 	for _, ev := range pl.events {
-		if ev.at.After(last[ev.recordID]) && !ev.at.After(now) {
-			last[ev.recordID] = ev.at
+		if at := clamp(ev.at); at.After(last[ev.recordID]) {
+			last[ev.recordID] = at
 		}
 	}
 	for opp, times := range pl.changes {
