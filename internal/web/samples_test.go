@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"closeloop/internal/apptest"
 	"closeloop/internal/entity"
 	"closeloop/internal/presales"
 )
@@ -169,6 +170,20 @@ func TestSampleReportPage(t *testing.T) {
 	}
 	if !strings.Contains(m.mustGet("/samples").body, `href="/reports/samples"`) {
 		t.Error("no link from the samples list")
+	}
+	// In English.
+	en := e.browser(t)
+	en.hdr.Set("Accept-Language", "en")
+	if r := en.post("/login", url.Values{"email": {e.Rep1.Email}, "password": {apptest.Password}}); r.status != http.StatusSeeOther {
+		t.Fatal("sign in")
+	}
+	if p := en.mustGet("/reports/samples").body; !strings.Contains(p, "Sample conversion") || !strings.Contains(p, "Regular purchase") {
+		t.Error("report page in English")
+	}
+	var id string
+	_ = e.App.DB.R().QueryRowContext(ctx(), `SELECT id FROM samples WHERE stage = 'sent' LIMIT 1`).Scan(&id)
+	if p := en.mustGet("/samples/" + id).body; !strings.Contains(p, "Trial progress") || !strings.Contains(p, "Next: record the small trial") {
+		t.Error("sample page in English")
 	}
 }
 
