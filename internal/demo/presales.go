@@ -522,20 +522,10 @@ func (pl *presalesLoader) backdate(ctx context.Context) error {
 			}
 		}
 		for opp, times := range pl.changes {
-			rows, err := tx.QueryContext(ctx, `SELECT id FROM stage_changes WHERE opportunity_id = $1 ORDER BY changed_at, id`, opp)
+			ids, err := idsOf(ctx, tx, `SELECT id FROM stage_changes WHERE opportunity_id = $1 ORDER BY changed_at, id`, opp)
 			if err != nil {
 				return err
 			}
-			var ids []string
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
 			for i, id := range ids {
 				if i >= len(times) {
 					break
@@ -546,6 +536,18 @@ func (pl *presalesLoader) backdate(ctx context.Context) error {
 				}
 				if _, err := tx.ExecContext(ctx, `UPDATE stage_changes SET changed_at = $1, created_at = $1, seconds_in_stage = $2 WHERE id = $3`, clamp(times[i]), secs, id); err != nil {
 					return err
+				}
+			}
+			// The customer report's stage lines, one per move, in order.
+			evs, err := idsOf(ctx, tx, `SELECT id FROM timeline WHERE record_id = $1 AND kind = 'opportunity_stage' ORDER BY at, id`, opp)
+			if err != nil {
+				return err
+			}
+			for i, id := range evs {
+				if i+1 < len(times) {
+					if _, err := tx.ExecContext(ctx, `UPDATE timeline SET at = $1 WHERE id = $2`, clamp(times[i+1]), id); err != nil {
+						return err
+					}
 				}
 			}
 			if n := min(len(ids), len(times)); n > 0 {
@@ -561,4 +563,22 @@ func (pl *presalesLoader) backdate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// idsOf runs a query of one id column.
+func idsOf(ctx context.Context, tx *store.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

@@ -74,6 +74,9 @@ func checkPresalesDemo(t *testing.T, a *app.App) {
 			t.Errorf("%s: nothing older than 20 days", table)
 		}
 	}
+	if n := count(`SELECT count(*) FROM timeline WHERE (kind LIKE 'sample_%' OR kind LIKE 'opportunity_%' OR kind LIKE 'bid_%' OR kind LIKE 'appointment_%') AND at > $1`, now.Add(-time.Minute)); n != 0 {
+		t.Errorf("%d pre-sales lines of the customer report dated now", n)
+	}
 	if n := count(`SELECT count(*) FROM timeline WHERE kind LIKE 'sample_%' AND at < $1`, now.AddDate(0, 0, -30)); n == 0 {
 		t.Error("sample steps are not dated in the past")
 	}
