@@ -65,6 +65,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"consent", l.consents},
 		{"pool", l.releases},
 		{"knowledge", l.knowledge},
+		{"presales", l.presales},
 		{"history", l.backdate},
 	}
 	for _, s := range steps {

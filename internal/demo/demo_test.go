@@ -30,6 +30,7 @@ func TestLoad(t *testing.T) {
 	if _, err := demo.Load(ctx, a, demo.Options{}); err == nil {
 		t.Fatal("a second load into a non-empty database was accepted")
 	}
+	checkPresalesDemo(t, a)
 	db := a.DB
 	count := func(q string, args ...any) int {
 		t.Helper()

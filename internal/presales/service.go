@@ -25,6 +25,9 @@ type Service struct {
 func New(r *records.Service) *Service {
 	s := &Service{R: r, DB: r.DB, nowFunc: store.Now}
 	s.registerOpportunities()
+	s.registerSamples()
+	s.registerBids()
+	s.registerAppointments()
 	return s
 }
 

@@ -116,6 +116,18 @@ type listOpts struct {
 	tabs   []tab // the pool's entity tabs
 }
 
+// listExtender adds an area's touches to a list page: quick links,
+// badges on the rows' cells (rows are in the order of items).
+type listExtender func(s *Server, c *rc, lp *listPage, items []entity.Record)
+
+var listExtenders = map[string][]listExtender{}
+
+// onList registers an extender for an entity's list page; areas call it
+// from init in their own file.
+func onList(entityName string, fn listExtender) {
+	listExtenders[entityName] = append(listExtenders[entityName], fn)
+}
+
 // list serves /{resource}.
 func (s *Server) list(c *rc) error {
 	e, err := c.entityOf()
@@ -234,6 +246,9 @@ func (s *Server) renderList(c *rc, e *entity.Entity, o listOpts) error {
 		return err
 	}
 	s.listRows(c, lp, e, page, o)
+	for _, fn := range listExtenders[e.Name] {
+		fn(s, c, lp, page.Items)
+	}
 	// Paging: keyset, so "next" carries the cursor and "first" drops it.
 	if page.Next != "" {
 		v := cloneValues(raw)

@@ -163,6 +163,9 @@ func (c *rc) menu() []navItem {
 			deals = append(deals, navItem{Key: "board", Text: c.T("nav.board"), Href: "/opportunities/board"},
 				navItem{Key: "forecast", Text: c.T("nav.forecast"), Href: "/reports/forecast"})
 		}
+		if name == "sample" {
+			deals = append(deals, navItem{Key: "sample_report", Text: c.T("nav.sample_report"), Href: "/reports/samples"})
+		}
 	}
 	if len(deals) > 0 {
 		items = append(items, navItem{Section: true, Text: c.T("nav.presales")})
