@@ -174,3 +174,23 @@ func IsPG() bool { return strings.TrimSpace(PGURL()) != "" }
 func ctxAllowDup() context.Context {
 	return records.AllowDuplicates(context.Background())
 }
+
+// AddUser creates another user of the organisation (a second pre-sales
+// engineer, a pre-sales manager …) and returns their principal.
+func (f *Fixture) AddUser(t testing.TB, name, email, teamID string, roles ...string) *access.Principal {
+	t.Helper()
+	ctx := context.Background()
+	rec := entity.Record{"name": name, "email": email, "roles": roles}
+	if teamID != "" {
+		rec["team_id"] = teamID
+	}
+	u, err := f.App.Auth.CreateUser(ctx, access.SystemPrincipal(), rec, Password)
+	if err != nil {
+		t.Fatalf("create user %s: %v", email, err)
+	}
+	p, err := f.App.DB.LoadPrincipal(ctx, u.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -352,6 +352,7 @@ var Solution = (&entity.Entity{
 		{Name: "submitted_at", Label: i18n.T("提交评审时间", "Submitted for review"), Kind: entity.DateTime, Flags: entity.ReadOnly | f | s | entity.Export},
 		{Name: "approved_at", Label: i18n.T("评审通过时间", "Approved at"), Kind: entity.DateTime, Flags: entity.ReadOnly | f | s | entity.Export},
 		{Name: "sent_at", Label: i18n.T("发送客户时间", "Sent at"), Kind: entity.DateTime, Flags: entity.ReadOnly | f | s | entity.Export},
+		{Name: "review_round", Label: i18n.T("评审轮次", "Review round"), Kind: entity.Integer, Default: int64(0), Flags: entity.ReadOnly | entity.Export | entity.NotNull},
 	},
 }).Init()
 
@@ -368,6 +369,7 @@ var SolutionReview = (&entity.Entity{
 			opt("approve", "通过", "Approve"), opt("revise", "需修改", "Revise")}},
 		{Name: "comment", Label: i18n.T("评审意见", "Comments"), Kind: entity.LongText, Flags: entity.ReadOnly | entity.Export | entity.Listed},
 		{Name: "reviewed_at", Label: i18n.T("评审时间", "Reviewed at"), Kind: entity.DateTime, Flags: entity.ReadOnly | f | s | entity.Export | entity.Listed | entity.NotNull},
+		{Name: "round", Label: i18n.T("评审轮次", "Review round"), Kind: entity.Integer, Default: int64(1), Flags: entity.ReadOnly | f | entity.Export | entity.NotNull},
 	},
 }).Init()
 

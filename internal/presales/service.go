@@ -28,6 +28,8 @@ func New(r *records.Service) *Service {
 	s.registerSamples()
 	s.registerBids()
 	s.registerAppointments()
+	s.registerRequests()
+	s.registerSolutions()
 	return s
 }
 
