@@ -1,18 +1,13 @@
 package presales_test
 
 import (
-	"context"
 	"testing"
 
 	"closeloop/internal/access"
 	"closeloop/internal/apptest"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
-	"closeloop/internal/records"
-	"closeloop/internal/store"
 )
-
-var ctx = records.AllowDuplicates(context.Background())
 
 // world is the fixture organisation with a pre-sales manager and a second
 // pre-sales engineer.
@@ -49,14 +44,7 @@ func code(err error) string {
 func (w *world) opportunity(t *testing.T, p *access.Principal, name string, amount int64) entity.Record {
 	t.Helper()
 	cust := w.Customer(t, p, name+"客户")
-	var out entity.Record
-	err := w.App.DB.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		out, err = w.App.Records.InsertTx(ctx, tx, p, "opportunity", entity.Record{
-			"name": name, "customer_id": cust.ID(), "amount": amount, "stage": "acquired", "probability": int64(10),
-		})
-		return err
-	})
+	out, err := w.App.Records.Create(ctx, p, "opportunity", entity.Record{"name": name, "customer_id": cust.ID(), "amount": amount})
 	if err != nil {
 		t.Fatalf("opportunity %s: %v", name, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
+	"closeloop/internal/i18n"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
@@ -264,9 +265,19 @@ func (s *Service) Close(ctx context.Context, p *access.Principal, id string, ver
 			}
 		}
 		return s.event(ctx, tx, p, req.Str("customer_id"), "presales_closed", "presales_request", req.ID(),
-			map[string]any{"title": req.Str("name"), "outcome": c.Outcome})
+			map[string]any{"title": req.Str("name"), "outcome": c.Outcome, "outcome_zh": outcomeLabel(c.Outcome).Zh, "outcome_en": outcomeLabel(c.Outcome).En, "note": c.Note})
 	})
 	return out, err
+}
+
+// outcomeLabel names an outcome in both languages.
+func outcomeLabel(code string) i18n.Text {
+	for _, o := range crm.PresalesRequest.Field("outcome").Options {
+		if o.Code == code {
+			return o.Label
+		}
+	}
+	return i18n.T(code, code)
 }
 
 // checkMergeTarget accepts a request to merge into: one p can see that is
@@ -344,13 +355,6 @@ func (s *Service) Scores(ctx context.Context, p *access.Principal, id string) ([
 		return nil, errs.Wrap(err, "presales: scores")
 	}
 	return out, nil
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func listOrNil(l []string) any {

@@ -15,7 +15,9 @@ func accept() crm.Evaluation {
 		Difficulty: "high", KeyPoints: "与现有安防系统对接", KeyDates: "12月10日前提交方案", Importance: "province", Conclusion: "accept"}
 }
 
-func good() *crm.Score { return &crm.Score{Quality: 5, Timeliness: 4, Contribution: 4, Comment: "方案扎实"} }
+func good() *crm.Score {
+	return &crm.Score{Quality: 5, Timeliness: 4, Contribution: 4, Comment: "方案扎实"}
+}
 
 func TestRequestLifecycle(t *testing.T) {
 	w := newWorld(t)

@@ -3,6 +3,7 @@ package presales
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 
 	"closeloop/internal/access"
@@ -124,7 +125,7 @@ func (s *Service) SubmitReview(ctx context.Context, p *access.Principal, id stri
 
 func (s *Service) solutionEvent(ctx context.Context, tx *store.Tx, p *access.Principal, sol entity.Record, kind string) error {
 	return s.event(ctx, tx, p, sol.Str("customer_id"), kind, "solution", sol.ID(),
-		map[string]any{"title": sol.Str("title"), "version": sol.Int("version_no")})
+		map[string]any{"title": sol.Str("title"), "version": strconv.FormatInt(sol.Int("version_no"), 10)})
 }
 
 // Review records a named reviewer's verdict on the current round; once
