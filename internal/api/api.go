@@ -9,6 +9,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -140,13 +141,21 @@ func (h *API) routes() {
 		m.HandleFunc("PATCH "+base+"/{id}", h.authed(h.update))
 		m.HandleFunc("DELETE "+base+"/{id}", h.authed(h.remove))
 		m.HandleFunc("POST "+base+"/{id}/restore", h.authed(h.restore))
-		if e.Vis.Owned {
+		if e.Vis.Owned && !routed(m, http.MethodPost, base+"/x/assign") {
+			// An area may give /assign its own meaning (pre-sales requests
+			// assign engineers, not an owner).
 			m.HandleFunc("POST "+base+"/{id}/assign", h.authed(h.assign))
 		}
 	}
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, r, errs.New(errs.NotFound, "no_route"))
 	})
+}
+
+// routed reports whether a route registered so far serves method and path.
+func routed(m *http.ServeMux, method, path string) bool {
+	_, pattern := m.Handler(&http.Request{Method: method, URL: &url.URL{Path: path}})
+	return pattern != ""
 }
 
 func (h *API) entity(r *http.Request) (*entity.Entity, error) {

@@ -146,19 +146,19 @@ func (s *Service) Review(ctx context.Context, p *access.Principal, id string, r 
 		if p.UserID == "" || !slices.Contains(reviewers, p.UserID) {
 			return errs.New(errs.Forbidden, "solution_not_reviewer")
 		}
-		if err := crm.CheckSolutionStep(sol.Str("status"), crm.SolStepReview); err != nil {
-			return err
-		}
-		if err := r.Check(); err != nil {
-			return err
-		}
 		round := sol.Int("review_round")
 		verdicts, err := s.verdicts(ctx, tx, sol.ID(), round)
 		if err != nil {
 			return err
 		}
-		if _, done := verdicts[p.UserID]; done {
+		if _, done := verdicts[p.UserID]; done && round > 0 {
 			return errs.New(errs.Conflict, "solution_already_reviewed")
+		}
+		if err := crm.CheckSolutionStep(sol.Str("status"), crm.SolStepReview); err != nil {
+			return err
+		}
+		if err := r.Check(); err != nil {
+			return err
 		}
 		rev := entity.Record{"solution_id": sol.ID(), "reviewer_id": p.UserID, "verdict": r.Verdict, "comment": nilIfEmpty(r.Comment),
 			"reviewed_at": s.now(), "round": round}
