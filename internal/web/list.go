@@ -176,9 +176,10 @@ func (s *Server) renderList(c *rc, e *entity.Entity, o listOpts) error {
 	}
 	raw := cleanQuery(c.r.URL.Query())
 	injected := map[string]bool{}
-	if e.Vis.Owned && !o.pool && raw.Get("owner_id") == "" && raw.Get("team_id") == "" && raw.Get("trash") == "" {
+	if e.Vis.Owned && !e.Vis.Grants && !o.pool && raw.Get("owner_id") == "" && raw.Get("team_id") == "" && raw.Get("trash") == "" {
 		// No scope chosen: the widest tab the user's read scope offers
-		// (the shared pool has its own page).
+		// (the shared pool has its own page). Entities with grants get no
+		// scope injected: what a grant gives lies outside every scope.
 		switch {
 		case perm.Read == access.Own || (perm.Read == access.Team && len(c.p.Teams) == 0):
 			raw.Set("owner_id", c.p.UserID)
@@ -314,7 +315,9 @@ func (s *Server) listChrome(c *rc, lp *listPage, e *entity.Entity, raw url.Value
 			isTeam := raw.Get("owner_id") == "" && slices.Equal(sortedCopy(raw["team_id"]), sortedCopy(c.p.Teams))
 			lp.Tabs = append(lp.Tabs, tab{Text: c.T("list.scope.team"), Href: withParams(o.action, team), Current: isTeam})
 		}
-		if perm.Read == access.All {
+		if perm.Read == access.All || e.Vis.Grants {
+			// Records given by a grant (a pre-sales engineer's deals) lie
+			// outside every scope tab: "all" is what the user can see.
 			isAll := raw.Get("owner_id") == "" && raw.Get("team_id") == ""
 			lp.Tabs = append(lp.Tabs, tab{Text: c.T("list.scope.all"), Href: withParams(o.action, base), Current: isAll})
 		}

@@ -159,6 +159,10 @@ func (c *rc) menu() []navItem {
 			continue
 		}
 		deals = append(deals, navItem{Key: e.Resource, Text: e.Plural.In(c.L), Href: basePath(e)})
+		if name == "presales_request" {
+			deals = append(deals, navItem{Key: "presales-ageing", Text: c.T("nav.presales_ageing"), Href: "/reports/presales-ageing"},
+				navItem{Key: "presales-summary", Text: c.T("nav.presales_summary"), Href: "/reports/presales-summary"})
+		}
 		if name == "opportunity" {
 			deals = append(deals, navItem{Key: "board", Text: c.T("nav.board"), Href: "/opportunities/board"},
 				navItem{Key: "forecast", Text: c.T("nav.forecast"), Href: "/reports/forecast"})
