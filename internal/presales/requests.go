@@ -75,6 +75,11 @@ func (s *Service) afterRequest(ctx context.Context, tx *store.Tx, p *access.Prin
 	case records.Create:
 		return s.event(ctx, tx, p, rec.Str("customer_id"), "presales_requested", "presales_request", rec.ID(), map[string]any{"title": rec.Str("name")})
 	case records.Delete:
+		if ch.Old.Str("status") == crm.ReqClosed && !p.IsAdmin() {
+			// Closed requests are the record of the work and its scores
+			// (the monthly summary): kept.
+			return errs.New(errs.Unprocessable, "presales_closed_kept")
+		}
 		gone, err := s.DB.Revoke(ctx, tx, rec.ID(), nil)
 		if err != nil {
 			return errs.Wrap(err, "presales: revoke with request")

@@ -237,6 +237,10 @@ func TestRequestLifecycle(t *testing.T) {
 	if _, err := ps.Assign(ctx, w.Mgr, req.ID(), 0, []string{w.Eng1.UserID}); code(err) != "presales_not_assignable" {
 		t.Errorf("assign on a closed request: %v", err)
 	}
+	// Closed requests are kept: they are the record of the work and scores.
+	if err := r.Delete(ctx, w.Rep1, "presales_request", req.ID(), 0); code(err) != "presales_closed_kept" {
+		t.Errorf("delete a closed request: %v", err)
+	}
 	// The customer's story has the request's steps.
 	tl, err := w.App.Customers.Timeline(ctx, w.Rep1, "customer", opp.Str("customer_id"), "", 50)
 	if err != nil {

@@ -77,6 +77,9 @@ func (s *Server) presalesAgeing(c *rc) error {
 	var counts []int
 	for i := len(a.Groups) - 1; i >= 0; i-- {
 		g := a.Groups[i]
+		if g.Count == 0 {
+			continue // the chart shows the empty bands
+		}
 		ag := ageingGroup{Label: c.bucketLabel(crm.AgeBuckets[i]), Count: g.Count, Old: crm.AgeBuckets[i].Min > 30}
 		for j := len(g.Requests) - 1; j >= 0; j-- {
 			o := g.Requests[j]
@@ -186,13 +189,18 @@ func (s *Server) presalesSummary(c *rc) error {
 			Stopped: cells[6], Merged: cells[7], Scores: cells[8], Average: cells[9], WonValue: moneyText("CNY", r.WonValue)}
 	}
 	var names []string
-	var hours, avg []float64
+	var hours []float64
+	var avg []any
 	for _, r := range sum.Rows {
 		v := view(r)
 		sp.Rows = append(sp.Rows, v)
 		names = append(names, v.Name)
 		hours = append(hours, r.Hours)
-		avg = append(avg, r.AvgScore)
+		if r.Scores > 0 {
+			avg = append(avg, r.AvgScore)
+		} else {
+			avg = append(avg, nil) // nothing scored: no point, not a zero
+		}
 	}
 	sp.HasRows = len(sp.Rows) > 0
 	sp.Total = view(sum.Total)
@@ -200,13 +208,14 @@ func (s *Server) presalesSummary(c *rc) error {
 	sp.Chart = chartJSON(map[string]any{
 		"tooltip": map[string]any{"trigger": "axis"},
 		"legend":  map[string]any{"bottom": 0},
-		"grid":    map[string]any{"left": 8, "right": 12, "top": 24, "bottom": 32, "containLabel": true},
+		"grid":    map[string]any{"left": 16, "right": 40, "top": 32, "bottom": 32, "containLabel": true},
 		"xAxis":   map[string]any{"type": "category", "data": names, "axisTick": map[string]any{"show": false}, "axisLabel": map[string]any{"interval": 0}},
 		"yAxis": []any{map[string]any{"type": "value", "name": c.T("psum.col.hours")},
 			map[string]any{"type": "value", "name": c.T("psum.col.avg_score"), "min": 0, "max": 5, "splitLine": map[string]any{"show": false}}},
 		"series": []any{
 			map[string]any{"name": c.T("psum.col.hours"), "type": "bar", "barMaxWidth": 36, "data": hours},
-			map[string]any{"name": c.T("psum.col.avg_score"), "type": "line", "yAxisIndex": 1, "data": avg, "symbolSize": 8},
+			map[string]any{"name": c.T("psum.col.avg_score"), "type": "scatter", "yAxisIndex": 1, "data": avg, "symbolSize": 12,
+				"label": map[string]any{"show": true, "position": "top"}},
 		},
 	})
 	v := url.Values{"month": {sum.Month}, "group": {group}}

@@ -140,6 +140,12 @@ func (s *Server) extendRequest(c *rc, rec entity.Record, dp *detailPage) error {
 			v.Engineers = append(v.Engineers, n)
 		}
 	}
+	if status == crm.ReqClosed {
+		dp.EditHref = "" // a closed request takes no edits
+		if !c.p.IsAdmin() {
+			dp.Delete = "" // and is kept
+		}
+	}
 	writable := c.p.Perm(e.Name).Write != access.None && !c.p.ReadOnly
 	if writable && mgr && crm.CanRequest(status, crm.StepEvaluate) {
 		v.Dialogs = append(v.Dialogs, s.evaluationDialog(c, e, rec))
@@ -411,6 +417,11 @@ func (s *Server) evaluateRequest(c *rc) error {
 		shown = append(shown, field)
 	}
 	label := func(key string) string { return presales.EvaluationInputs.Label(key, c.L) }
+	if len(bad) > 0 {
+		// Say every problem at once, not the unreadable number first.
+		ev.People = nil
+		bad = append(bad, fieldErrors(ev.Check())...)
+	}
 	err := errs.Validation(bad)
 	var out entity.Record
 	if err == nil {
@@ -513,6 +524,13 @@ func (s *Server) closeRequest(c *rc) error {
 	}
 	shown := []string{"outcome", "merged_into", "note", "score_quality", "score_timeliness", "score_contribution", "score_comment"}
 	label := func(key string) string { return presales.CloseInputs.Label(key, c.L) }
+	if len(bad) > 0 {
+		check := cl
+		check.Score = nil
+		if e := errs.As(check.Check(c.r.PathValue("id"), false)); e != nil {
+			bad = append(bad, e.Fields...)
+		}
+	}
 	err := errs.Validation(bad)
 	var out entity.Record
 	if err == nil {
