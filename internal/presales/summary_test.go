@@ -51,7 +51,9 @@ func TestMonthlySummary(t *testing.T) {
 	work(a, e2, "2026-11-04", 2)
 	work(b, e1, "2026-10-31", 5) // last month: hours not counted, but b closes in November
 	work(c, e2, "2026-11-10", 1.5)
-	work(c, e2, "2026-12-01", 4) // next month
+	if _, err := ps.LogWork(ctx, w.Mgr, c.ID(), entity.Record{"kind": "demo", "work_date": "2026-12-01", "hours": 4.0, "summary": "演示", "engineer_id": e2}); code(err) != "work_date:presales_work_in_future" {
+		t.Errorf("work dated after today: %v", err)
+	}
 	if _, err := ps.Close(ctx, w.Rep1, a.ID(), 0, crm.Closing{Outcome: "won", Score: &crm.Score{Quality: 5, Timeliness: 4, Contribution: 3}}); err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +63,9 @@ func TestMonthlySummary(t *testing.T) {
 	if _, err := ps.Close(ctx, w.Mgr, b.ID(), 0, crm.Closing{Outcome: "lost", Score: &crm.Score{Quality: 3, Timeliness: 3, Contribution: 3}}); err != nil {
 		t.Fatal(err)
 	}
+
+	ps.SetClock(func() time.Time { return time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC) })
+	work(c, e2, "2026-12-01", 4) // next month
 
 	sum, err := ps.Summary(ctx, w.Mgr, "2026-11", presales.GroupEngineer)
 	if err != nil {

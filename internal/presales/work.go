@@ -45,6 +45,10 @@ func (s *Service) prepareWork(ctx context.Context, tx *store.Tx, p *access.Princ
 			return errs.Validation([]errs.FieldError{{Field: "hours", Code: "out_of_range"}})
 		}
 	}
+	if d := rec.Str("work_date"); d != "" && d > s.now().In(s.R.Loc).Format(entity.DateLayout) {
+		// Work is recorded when done: the summary counts it by its date.
+		return errs.Validation([]errs.FieldError{{Field: "work_date", Code: "presales_work_in_future"}})
+	}
 	if rec.Str("engineer_id") == "" {
 		rec["engineer_id"] = p.UserID
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"closeloop/internal/access"
@@ -92,7 +93,7 @@ func (s *Server) presalesAgeing(c *rc) error {
 					engs = append(engs, n)
 				}
 			}
-			row.Engineers = joinNames(engs, c.T("ui.sep"))
+			row.Engineers = strings.Join(engs, c.T("ui.sep"))
 			ag.Rows = append(ag.Rows, row)
 		}
 		ap.Groups = append(ap.Groups, ag)
@@ -110,17 +111,6 @@ func (s *Server) presalesAgeing(c *rc) error {
 			"label": map[string]any{"show": true, "position": "top"}}},
 	})
 	return c.render(http.StatusOK, "presales_ageing", ap)
-}
-
-func joinNames(names []string, sep string) string {
-	out := ""
-	for i, n := range names {
-		if i > 0 {
-			out += sep
-		}
-		out += n
-	}
-	return out
 }
 
 type summaryRowView struct {
