@@ -29,11 +29,9 @@ import (
 // worked on it. Only requests p can see are counted, through the same
 // visibility predicate as every other read.
 
-// Summary groupings.
-const (
-	GroupEngineer = "engineer"
-	GroupTeam     = "team"
-)
+// GroupEngineer groups the summary by engineer; GroupTeam (shared with the
+// sample report) by the engineers' teams.
+const GroupEngineer = "engineer"
 
 // SummaryRow is the figures of one engineer or team.
 type SummaryRow struct {
