@@ -31,6 +31,7 @@ func init() {
 	})
 	onDetail("opportunity", (*Server).opportunityRequests)
 	onDetail("presales_request", (*Server).extendRequest)
+	onList("presales_request", (*Server).requestListAges)
 	for code, tone := range map[string]string{"submitted": "badge-info", "accepted": "badge-accent", "assigned": "badge-accent",
 		"closed": "badge-muted", "stopped": "badge-muted", "merged": "badge-muted"} {
 		tones[code] = tone
@@ -84,6 +85,37 @@ func (s *Server) opportunityRequests(c *rc, rec entity.Record, dp *detailPage) e
 	}
 	dp.Side = append(dp.Side, html)
 	return nil
+}
+
+// requestListAges shows on the request list how long each open request
+// has waited (next to its status) and marks needed-by dates passed, with
+// links to the ageing and summary reports.
+func (s *Server) requestListAges(c *rc, lp *listPage, items []entity.Record) {
+	lp.Quick = append(lp.Quick, link{Text: c.T("nav.presales_ageing"), Href: "/reports/presales-ageing"},
+		link{Text: c.T("nav.presales_summary"), Href: "/reports/presales-summary"})
+	status, needed := -1, -1
+	for i, f := range lp.columns(c.schema.Entity("presales_request")) {
+		switch f.Name {
+		case "status":
+			status = i
+		case "needed_by":
+			needed = i
+		}
+	}
+	now := time.Now()
+	today := now.In(s.app.Loc).Format(entity.DateLayout)
+	for i, r := range items {
+		if i >= len(lp.Rows) || r.Str("status") == crm.ReqClosed {
+			continue
+		}
+		cells := lp.Rows[i].Cells
+		if status >= 0 && status < len(cells) && cells[status].Text != "" {
+			cells[status].Text += c.T("psr.list_days", "n", crm.DaysOpen(r.Time("created_at"), time.Time{}, now, s.app.Loc))
+		}
+		if d := r.Str("needed_by"); needed >= 0 && needed < len(cells) && d != "" && d < today {
+			cells[needed].Badge = "badge-danger"
+		}
+	}
 }
 
 // requestView is what the request's partials show.

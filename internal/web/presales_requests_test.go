@@ -60,6 +60,7 @@ func TestPresalesRequestPages(t *testing.T) {
 	base := "/presales-requests/" + id
 	repPage := rep.follow(r)
 	must(t, "rep's page", repPage, 200, "待评估", "关闭申请", "售前进度", "已等待 0 天")
+	must(t, "request list with ages", rep.mustGet("/presales-requests"), 200, "待评估 · 0 天", `href="/reports/presales-ageing"`)
 	if strings.Contains(repPage.body, "dlg-psr-evaluate") {
 		t.Error("a rep is offered the evaluation")
 	}
