@@ -244,9 +244,9 @@ var PresalesRequest = (&entity.Entity{
 	Fields: []*entity.Field{
 		{Name: "name", Label: i18n.T("项目名称", "Project name"), Kind: entity.Text, Required: true, Flags: std | entity.Listed | entity.Search | entity.NotNull},
 		{Name: "opportunity_id", Label: i18n.T("商机", "Opportunity"), Kind: entity.Ref, Ref: "opportunity", Required: true, Flags: f | entity.Export | entity.Import | entity.Listed | entity.NotNull},
-		{Name: "customer_id", Label: i18n.T("客户", "Customer"), Kind: entity.Ref, Ref: "customer", Flags: entity.ReadOnly | f | entity.Export | entity.Listed},
+		{Name: "customer_id", Label: i18n.T("客户", "Customer"), Kind: entity.Ref, Ref: "customer", Flags: entity.ReadOnly | f | entity.Export},
 		{Name: "estimated_value", Label: i18n.T("预计合同额", "Estimated contract value"), Kind: entity.Money, Min: ptr(0), Flags: std | entity.Listed},
-		{Name: "work_needed", Label: i18n.T("需要的支持", "Support needed"), Kind: entity.MultiSelect, Options: PresalesWork, Required: true, Flags: f | entity.Export | entity.Import | entity.Listed},
+		{Name: "work_needed", Label: i18n.T("需要的支持", "Support needed"), Kind: entity.MultiSelect, Options: PresalesWork, Required: true, Flags: f | entity.Export | entity.Import},
 		{Name: "description", Label: i18n.T("需求说明", "What is needed"), Kind: entity.LongText, Required: true, Flags: entity.Export | entity.Import | f | entity.Search},
 		{Name: "needed_by", Label: i18n.T("需要完成日期", "Needed by"), Kind: entity.Date, Required: true, Flags: std | entity.Listed},
 		{Name: "status", Label: i18n.T("状态", "Status"), Kind: entity.Select, Default: ReqSubmitted, Flags: entity.ReadOnly | f | s | entity.Export | entity.Listed | entity.NotNull, Options: []entity.Option{
