@@ -175,9 +175,18 @@ func TestWinAndLose(t *testing.T) {
 	ps := f.App.Presales
 	cust := f.Customer(t, f.Rep1, "华信精密制造有限公司")
 	won := newOpp(t, f, f.Rep1, cust.ID(), "质检系统一期")
+	req, err := f.App.Records.Create(ctx, f.Rep1, "presales_request", entity.Record{"name": "质检方案支持", "opportunity_id": won.ID(),
+		"work_needed": []string{"demo"}, "description": "现场演示视觉检测", "needed_by": "2026-12-20"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	w, err := ps.Win(ctx, f.Rep1, won.ID(), "客户已签约")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Its open pre-sales request ends with the deal's outcome.
+	if r, err := f.App.Records.Get(ctx, f.Rep1, "presales_request", req.ID()); err != nil || r.Str("status") != crm.ReqClosed || r.Str("outcome") != crm.OutcomeWon {
+		t.Fatalf("request after the win: %v %v", r, err)
 	}
 	if w.Str("status") != crm.OppWon || w.Int("probability") != 100 || w.Time("closed_at").IsZero() {
 		t.Fatalf("won: %v", w)

@@ -214,6 +214,9 @@ func (s *Service) close(ctx context.Context, p *access.Principal, id, status str
 				return err
 			}
 		}
+		if err := s.closeRequestsOf(pctx, tx, p, opp, status); err != nil {
+			return err
+		}
 		return s.DB.AddEvent(ctx, tx, store.Event{CustomerID: opp.Str("customer_id"), ActorID: p.UserID, Kind: "opportunity_" + status, Entity: "opportunity", RecordID: opp.ID(), Data: data})
 	})
 	if err != nil {
@@ -268,4 +271,34 @@ func (s *Service) Reopen(ctx context.Context, p *access.Principal, id string) (e
 		return nil, err
 	}
 	return s.R.Present(p, oe, out), nil
+}
+
+// closeRequestsOf ends the open pre-sales requests of a deal that was won
+// or lost with the same outcome, so that no request stays open without one;
+// both parties may still score the work afterwards.
+func (s *Service) closeRequestsOf(ctx context.Context, tx *store.Tx, p *access.Principal, opp entity.Record, status string) error {
+	ids, err := store.Strings(ctx, tx, `SELECT id FROM presales_requests WHERE opportunity_id = $1 AND deleted_at IS NULL AND status <> $2`, opp.ID(), crm.ReqClosed)
+	if err != nil {
+		return fmt.Errorf("presales: requests of %s: %w", opp.ID(), err)
+	}
+	outcome := crm.OutcomeLost
+	if status == crm.OppWon {
+		outcome = crm.OutcomeWon
+	}
+	re := s.requestEntity()
+	for _, id := range ids {
+		req, err := s.DB.Get(ctx, tx, re, id, nil, false)
+		if err != nil {
+			return err
+		}
+		if _, err := s.R.SetTx(ctx, tx, p, re, req, crm.Closing{Outcome: outcome}.Record(s.now())); err != nil {
+			return err
+		}
+		label := outcomeLabel(outcome)
+		if err := s.event(ctx, tx, p, req.Str("customer_id"), "presales_closed", "presales_request", req.ID(),
+			map[string]any{"title": req.Str("name"), "outcome": outcome, "outcome_zh": label.Zh, "outcome_en": label.En}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
