@@ -77,7 +77,8 @@ func GenDeals(ctx context.Context, a *app.App, total int, seed uint64, log io.Wr
 	oe := a.DB.Schema().Entity("opportunity")
 	f := zhdata.New(seed, uint64(have)+7)
 	now := time.Now().UTC()
-	written, after := 0, ""
+	const first = "00000000-0000-0000-0000-000000000000" // below every id, on both engines
+	written, after := 0, first
 	start := time.Now()
 	for written < total-have {
 		custs, err := store.Strings(ctx, a.DB.R(), `SELECT id FROM customers WHERE id > $1 AND deleted_at IS NULL ORDER BY id LIMIT 2000`, after)
@@ -85,10 +86,10 @@ func GenDeals(ctx context.Context, a *app.App, total int, seed uint64, log io.Wr
 			return written, err
 		}
 		if len(custs) == 0 {
-			if after == "" {
+			if after == first {
 				return written, fmt.Errorf("bench: no customers to give deals to")
 			}
-			after = "" // wrap around: several deals per customer
+			after = first // wrap around: several deals per customer
 			continue
 		}
 		after = custs[len(custs)-1]
