@@ -109,7 +109,7 @@ func (h *API) board(w http.ResponseWriter, r *http.Request, p *access.Principal)
 	if err != nil {
 		return err
 	}
-	oe := h.App.DB.Schema().Entity("opportunity")
+	oe := h.App.DB.Schema().Entity("opportunity").Subset(presales.CardFields...)
 	type column struct {
 		presales.StageTotal
 		Cards []Object `json:"cards"`
@@ -198,10 +198,11 @@ func opportunityPaths(paths obj) {
 		return obj{"get": obj{"tags": []string{"opportunities"}, "summary": summary, "operationId": op, "parameters": params,
 			"responses": withResponses(obj{"200": obj{"description": "ok", "content": jsonContent(schema)}}, "401", "403", "422")}}
 	}
+	card := obj{"type": "object", "description": "the fields of an Opportunity a card shows: id, version, name, customer_id, amount, currency, expected_close_date, stage_id, stage, probability, status, next_step, next_step_due, owner_id, team_id, updated_at"}
 	paths["/api/v1/opportunities/board"] = get("Kanban columns of a pipeline's open deals: totals, weighted totals and the most recently updated cards per stage", "opportunityBoard",
 		append(filters, obj{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 200, "default": 30}, "description": "cards per column"}),
 		obj{"type": "object", "properties": obj{"columns": obj{"type": "array", "items": obj{"allOf": []obj{stageTotal, {"type": "object", "properties": obj{
-			"cards": obj{"type": "array", "items": ref("Opportunity")}, "more": obj{"type": "boolean"}}}}}}}})
+			"cards": obj{"type": "array", "items": card}, "more": obj{"type": "boolean"}}}}}}}})
 	paths["/api/v1/reports/funnel"] = get("Open pipeline by stage: count, amount and weighted amount", "funnel", filters,
 		obj{"type": "object", "properties": obj{"stages": obj{"type": "array", "items": stageTotal}}})
 	paths["/api/v1/reports/forecast"] = get("Open pipeline by expected close month, raw and weighted, in total or per owner or team", "forecast",

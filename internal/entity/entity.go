@@ -282,6 +282,24 @@ func (e *Entity) WithCustom(custom []*Field) *Entity {
 	return &c
 }
 
+// Subset returns a copy of the entity with only the named fields (and the
+// id), for reads that need a few columns of many rows (board cards). Names
+// that are not fields are ignored.
+func (e *Entity) Subset(names ...string) *Entity {
+	c := *e
+	c.Fields = []*Field{e.byName["id"]}
+	for _, n := range names {
+		if f := e.byName[n]; f != nil && n != "id" {
+			c.Fields = append(c.Fields, f)
+		}
+	}
+	c.byName = make(map[string]*Field, len(c.Fields))
+	for _, f := range c.Fields {
+		c.byName[f.Name] = f
+	}
+	return &c
+}
+
 // Columns returns the fields stored as columns of the entity's table.
 func (e *Entity) Columns() []*Field {
 	out := make([]*Field, 0, len(e.Fields))

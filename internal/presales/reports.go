@@ -263,7 +263,13 @@ func (s *Service) filterTeams(ctx context.Context, f DealFilter) ([]string, erro
 // roundDiv divides rounding half up (amounts are not negative).
 func roundDiv(v, d int64) int64 { return (v + d/2) / d }
 
-// Column is one stage of the board: its totals and the first cards.
+// CardFields are what a board card shows of a deal: reading these and not
+// the whole record keeps a board of 9 columns × 30 cards cheap.
+var CardFields = []string{"version", "name", "customer_id", "amount", "currency", "expected_close_date", "stage_id", "stage",
+	"probability", "status", "next_step", "next_step_due", "owner_id", "team_id", "updated_at"}
+
+// Column is one stage of the board: its totals and the first cards (the
+// CardFields of each deal).
 type Column struct {
 	StageTotal
 	Cards []entity.Record `json:"cards"`
@@ -286,30 +292,40 @@ func (s *Service) Board(ctx context.Context, p *access.Principal, f DealFilter, 
 	if err != nil {
 		return nil, err
 	}
-	oe := s.R.Schema().Entity("opportunity")
+	oe := s.R.Schema().Entity("opportunity").Subset(CardFields...)
 	out := make([]Column, len(totals))
+	var a store.Args
+	var wheres []string
+	idx := map[string]int{}
 	for i, st := range totals {
 		out[i] = Column{StageTotal: st}
+		idx[st.Stage.ID] = i
 		if st.Count == 0 {
 			continue
 		}
-		var a store.Args
 		w, err := s.where(ctx, p, f, &a)
 		if err != nil {
 			return nil, err
 		}
-		w += " AND t.stage_id = " + a.Add(st.Stage.ID)
-		page, err := s.DB.ListWhere(ctx, oe, w, a.V, "t.updated_at DESC, t.id DESC", perColumn+1)
-		if err != nil {
-			return nil, err
+		wheres = append(wheres, w+" AND t.stage_id = "+a.Add(st.Stage.ID))
+	}
+	// One statement for every column: a UNION ALL of one ordered, limited
+	// arm per stage, each read from the (team|owner, stage, status,
+	// updated_at, id) index.
+	recs, err := s.DB.ListEach(ctx, oe, wheres, a.V, "t.updated_at DESC, t.id DESC", perColumn+1)
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range recs {
+		i, ok := idx[rec.Str("stage_id")]
+		if !ok {
+			continue
 		}
-		if len(page) > perColumn {
-			page, out[i].More = page[:perColumn], true
+		if len(out[i].Cards) == perColumn {
+			out[i].More = true
+			continue
 		}
-		for j := range page {
-			page[j] = s.R.Present(p, oe, page[j])
-		}
-		out[i].Cards = page
+		out[i].Cards = append(out[i].Cards, s.R.Present(p, oe, rec))
 	}
 	return out, nil
 }

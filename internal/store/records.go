@@ -622,6 +622,33 @@ func (db *DB) ListWhere(ctx context.Context, e *entity.Entity, where string, arg
 	return db.selectWhere(ctx, db.r, e, where, args, order, limit)
 }
 
+// ListEach reads, in one statement, up to limit rows of e for each of
+// several predicates (the columns of a board), each arm in the given
+// order; the arms' rows come back one arm after the other.
+func (db *DB) ListEach(ctx context.Context, e *entity.Entity, wheres []string, args []any, order string, limit int) ([]entity.Record, error) {
+	if len(wheres) == 0 {
+		return nil, nil
+	}
+	arms := make([]string, len(wheres))
+	for i, w := range wheres {
+		arms[i] = fmt.Sprintf(`SELECT * FROM (SELECT %s FROM %s t WHERE %s ORDER BY %s LIMIT %d) arm%d`, db.selectList(e, "t"), e.Table, w, order, limit, i)
+	}
+	rows, err := db.r.QueryContext(ctx, strings.Join(arms, " UNION ALL "), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", e.Name, err)
+	}
+	defer rows.Close()
+	var out []entity.Record
+	for rows.Next() {
+		r, err := scanRecord(e, rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // selectWhere reads the records of e matching where, in order.
 func (db *DB) selectWhere(ctx context.Context, q Querier, e *entity.Entity, where string, args []any, order string, limit int) ([]entity.Record, error) {
 	rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM %s t WHERE %s ORDER BY %s LIMIT %d`, db.selectList(e, "t"), e.Table, where, order, limit), args...)
