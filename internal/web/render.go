@@ -62,9 +62,7 @@ type base struct {
 	Flash  *flash
 	Q      string
 	Charts bool
-	// Scripts are extra assets a page needs (board.js), loaded deferred.
-	Scripts []string
-	Crumbs  []link
+	Crumbs []link
 	// Path is the current page, for "come back here" links.
 	Path  string
 	ReqID string
