@@ -97,7 +97,7 @@ func dealFilter(r *http.Request) presales.DealFilter {
 }
 
 func (h *API) board(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
-	per := 30
+	per := 20
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {
@@ -200,7 +200,7 @@ func opportunityPaths(paths obj) {
 	}
 	card := obj{"type": "object", "description": "the fields of an Opportunity a card shows: id, version, name, customer_id, amount, currency, expected_close_date, stage_id, stage, probability, status, next_step, next_step_due, owner_id, team_id, updated_at"}
 	paths["/api/v1/opportunities/board"] = get("Kanban columns of a pipeline's open deals: totals, weighted totals and the most recently updated cards per stage", "opportunityBoard",
-		append(filters, obj{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 200, "default": 30}, "description": "cards per column"}),
+		append(filters, obj{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 200, "default": 20}, "description": "cards per column"}),
 		obj{"type": "object", "properties": obj{"columns": obj{"type": "array", "items": obj{"allOf": []obj{stageTotal, {"type": "object", "properties": obj{
 			"cards": obj{"type": "array", "items": card}, "more": obj{"type": "boolean"}}}}}}}})
 	paths["/api/v1/reports/funnel"] = get("Open pipeline by stage: count, amount and weighted amount", "funnel", filters,

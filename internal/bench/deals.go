@@ -244,7 +244,7 @@ func (e *Env) BenchDeals(ctx context.Context, l Load) (DealsReport, error) {
 	})
 	rep.RawBoard = Run(ctx, "board by team (service)", l, func(ctx context.Context, w, i int) error {
 		v := depts[(w+i*l.Conns)%len(depts)]
-		_, err := ps.Board(ctx, v.p, presales.DealFilter{TeamID: v.arg}, 30)
+		_, err := ps.Board(ctx, v.p, presales.DealFilter{TeamID: v.arg}, 20)
 		return err
 	})
 	rep.FunnelAll = Run(ctx, "funnel org-wide (API)", l, func(ctx context.Context, w, i int) error {

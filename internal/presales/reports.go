@@ -279,7 +279,7 @@ type Column struct {
 // Board is the kanban of one pipeline's open deals.
 func (s *Service) Board(ctx context.Context, p *access.Principal, f DealFilter, perColumn int) ([]Column, error) {
 	if perColumn <= 0 || perColumn > 200 {
-		perColumn = 30
+		perColumn = 20
 	}
 	if f.PipelineID == "" {
 		id, err := s.DefaultPipeline(ctx, s.DB.R())
