@@ -36,13 +36,9 @@ func (h *API) moveStage(w http.ResponseWriter, r *http.Request, p *access.Princi
 	if body.Stage == "" {
 		return errs.Validation([]errs.FieldError{{Field: "stage", Code: "required"}})
 	}
-	var version int64
-	if body.Version != "" {
-		v, err := body.Version.Int64()
-		if err != nil || v < 1 {
-			return errs.Validation([]errs.FieldError{{Field: "version", Code: "invalid_number"}})
-		}
-		version = v
+	version, err := bodyVersion(body.Version)
+	if err != nil {
+		return err
 	}
 	rec, err := h.App.Presales.MoveStage(r.Context(), p, r.PathValue("id"), body.Stage, version)
 	if err != nil {
@@ -56,10 +52,8 @@ func (h *API) winOpportunity(w http.ResponseWriter, r *http.Request, p *access.P
 	var body struct {
 		Note string `json:"note"`
 	}
-	if r.ContentLength != 0 {
-		if err := decodeInto(r, &body); err != nil {
-			return err
-		}
+	if err := optionalBody(r, &body); err != nil {
+		return err
 	}
 	rec, err := h.App.Presales.Win(r.Context(), p, r.PathValue("id"), body.Note)
 	if err != nil {

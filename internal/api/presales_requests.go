@@ -73,6 +73,18 @@ func bodyVersion(n json.Number) (int64, error) {
 	return v, nil
 }
 
+// versionBody reads an optional {"version": n} body: the version the
+// caller saw, zero when not given.
+func versionBody(r *http.Request) (int64, error) {
+	var body struct {
+		Version json.Number `json:"version"`
+	}
+	if err := optionalBody(r, &body); err != nil {
+		return 0, err
+	}
+	return bodyVersion(body.Version)
+}
+
 // optionalBody decodes a body that may be absent.
 func optionalBody(r *http.Request, dst any) error {
 	if r.ContentLength == 0 {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"closeloop/internal/access"
@@ -31,13 +30,7 @@ func (h *API) solutionJSON(w http.ResponseWriter, status int, out entity.Record)
 }
 
 func (h *API) submitSolution(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
-	var body struct {
-		Version json.Number `json:"version"`
-	}
-	if err := optionalBody(r, &body); err != nil {
-		return err
-	}
-	v, err := bodyVersion(body.Version)
+	v, err := versionBody(r)
 	if err != nil {
 		return err
 	}
@@ -84,13 +77,7 @@ func (h *API) reviseSolution(w http.ResponseWriter, r *http.Request, p *access.P
 }
 
 func (h *API) sendSolution(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
-	var body struct {
-		Version json.Number `json:"version"`
-	}
-	if err := optionalBody(r, &body); err != nil {
-		return err
-	}
-	v, err := bodyVersion(body.Version)
+	v, err := versionBody(r)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"closeloop/internal/access"
+	"closeloop/internal/api"
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
@@ -728,16 +729,6 @@ func (c *rc) table(format, name string, header []string, rows [][]string) error 
 	if err := w.Close(); err != nil {
 		return err
 	}
-	ct := "text/csv; charset=utf-8"
-	if f == sheet.XLSX {
-		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	}
-	h := c.w.Header()
-	h.Set("Content-Type", ct)
-	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name+"."+format))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	c.w.WriteHeader(http.StatusOK)
-	_, err = c.w.Write(buf.Bytes())
-	return err
+	api.WriteDownload(c.w, name+"."+format, f, buf.Bytes())
+	return nil
 }
