@@ -109,6 +109,17 @@ var ProcessEntities = []string{"stage_change", "presales_score", "solution_revie
 // pipelines and their stages.
 var ReferenceEntities = []string{"competitor", "knowledge_article", "pipeline", "pipeline_stage"}
 
+// SalesDocEntities are the in-sales documents that belong to their owner
+// (the rep) like the deals do: quotes, contracts, orders and their lines.
+var SalesDocEntities = []string{"quote", "quote_line", "contract", "payment_instalment", "sales_order", "order_line"}
+
+// CatalogueEntities are the products and price lists: everyone reads them,
+// managers and admins keep them.
+var CatalogueEntities = []string{"product", "price_list", "price_list_item"}
+
+// RoleFinance records invoices and payments and watches receivables.
+const RoleFinance = "finance"
+
 // RolePresalesManager evaluates pre-sales requests and assigns engineers.
 const RolePresalesManager = "presales_manager"
 
@@ -177,6 +188,35 @@ func DefaultRoles() []Role {
 		{Code: RoleDelivery, Label: i18n.T("交付协调", "Delivery coordinator"), Perms: readAll(), SeeContacts: true, BuiltIn: true},
 		{Code: RoleService, Label: i18n.T("售后服务", "Service agent"), Perms: readAll(), SeeContacts: true, BuiltIn: true},
 	}
+	insales := func(r *Role, docs, catalogue Perm) {
+		set(r.Perms, SalesDocEntities, docs)
+		set(r.Perms, CatalogueEntities, catalogue)
+	}
+	for i := range roles {
+		r := &roles[i]
+		switch r.Code {
+		case RoleAdmin:
+			insales(r, full(All), full(All))
+		case RoleManager:
+			insales(r, full(Team), editRef)
+		case RoleSales:
+			insales(r, Perm{Read: Own, Write: Own, Delete: Own, Create: true, Export: true}, readRef)
+		case RoleDelivery:
+			// Delivery coordinators read every sale and turn contracts into orders.
+			insales(r, Perm{Read: All, Export: true}, readRef)
+			set(r.Perms, []string{"sales_order", "order_line"}, Perm{Read: All, Write: All, Create: true, Export: true})
+			r.Perms["product"] = Perm{Read: All, Write: All, Export: true}
+		case RoleService, RolePresalesManager:
+			insales(r, Perm{Read: All, Export: true}, readRef)
+		case RolePresales:
+			insales(r, Perm{Read: Own}, readRef)
+		}
+	}
+	// Finance reads customers and every sale; invoices and payments are its own.
+	finance := Role{Code: RoleFinance, Label: i18n.T("财务", "Finance"), Perms: readAll(), BuiltIn: true}
+	insales(&finance, Perm{Read: All, Export: true}, readRef)
+	finance.Perms["payment_instalment"] = Perm{Read: All, Write: All, Create: true, Export: true, Import: true}
+	roles = append(roles, finance)
 	for i := range roles {
 		roles[i].Perms = directory(roles[i].Perms, roles[i].Admin)
 	}

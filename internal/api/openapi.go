@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -34,6 +35,9 @@ func fieldSchema(s *entity.Schema, f *entity.Field) obj {
 	switch f.Kind {
 	case entity.Integer:
 		o = obj{"type": nullable("integer"), "format": "int64"}
+		if f.Scale > 0 {
+			o["description"] = fmt.Sprintf("fixed-point: the value × 10^-%d (500 with scale 2 is 5.00)", f.Scale)
+		}
 	case entity.Money:
 		o = obj{"type": nullable("integer"), "format": "int64", "description": "amount in minor units (分)"}
 	case entity.Number:

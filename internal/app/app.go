@@ -84,7 +84,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: CLOSELOOP_MAX_UPLOAD: %w", err)
 	}
-	db, err := store.Open(ctx, store.Config{DSN: cfg.DB, DataDir: cfg.DataDir, Synchronous: cfg.Synchronous, Decls: append(crm.Entities(), crm.PresalesEntities()...), Loc: loc})
+	db, err := store.Open(ctx, store.Config{DSN: cfg.DB, DataDir: cfg.DataDir, Synchronous: cfg.Synchronous, Decls: crm.All(), Loc: loc})
 	if err != nil {
 		return nil, err
 	}

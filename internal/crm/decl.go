@@ -240,3 +240,13 @@ var Team = (&entity.Entity{
 func Entities() []*entity.Entity {
 	return []*entity.Entity{Customer, Contact, Lead, Activity, User, Team}
 }
+
+// All is every declared entity of every area, the list the store opens
+// with. An area adds its list here.
+func All() []*entity.Entity {
+	var all []*entity.Entity
+	for _, area := range [][]*entity.Entity{Entities(), PresalesEntities(), InsalesEntities()} {
+		all = append(all, area...)
+	}
+	return all
+}

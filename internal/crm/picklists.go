@@ -19,6 +19,14 @@ var DefaultPicklists = map[string][]entity.Option{
 		opt("phone", "电话", "Phone"),
 		opt("other", "其他", "Other"),
 	},
+	"product_category": {
+		opt("hardware", "硬件设备", "Hardware"),
+		opt("software", "软件", "Software"),
+		opt("material", "材料/化学品", "Materials / chemicals"),
+		opt("spare_part", "备品备件", "Spare parts"),
+		opt("service", "服务", "Services"),
+		opt("other", "其他", "Other"),
+	},
 	"customer_level": {
 		opt("A", "A 类（重点）", "A (key)"),
 		opt("B", "B 类（重要）", "B (important)"),

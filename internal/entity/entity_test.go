@@ -186,3 +186,27 @@ func TestParseJSON(t *testing.T) {
 		t.Error("bad ids in a reference list must be refused")
 	}
 }
+
+// Fixed-point integers read and print as decimals; the stored value is the
+// scaled integer.
+func TestScaled(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+		out  string
+	}{
+		{"5", 500, true, "5"}, {"5.25", 525, true, "5.25"}, {"5.25%", 525, true, "5.25"}, {"０", 0, false, ""},
+		{"0.5", 50, true, "0.5"}, {"5.255", 0, false, ""}, {"abc", 0, false, ""}, {"-1.5", -150, true, "-1.5"},
+		{"1,000.5", 100050, true, "1000.5"}, {"", 0, false, ""}, {"1e400", 0, false, ""},
+	} {
+		got, ok := entity.ParseScaled(c.in, 2)
+		if ok != c.ok || got != c.want {
+			t.Errorf("ParseScaled(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
+			continue
+		}
+		if ok && entity.FormatScaled(got, 2) != c.out {
+			t.Errorf("FormatScaled(%d) = %q, want %q", got, entity.FormatScaled(got, 2), c.out)
+		}
+	}
+}

@@ -153,6 +153,30 @@ func ParseMoney(s string) (int64, bool) {
 	return minor.IntPart(), true
 }
 
+// ParseScaled reads a decimal ("5", "5.25", "5.25%") into an integer scaled by
+// 10^scale, refusing more decimals than scale.
+func ParseScaled(s string, scale int) (int64, bool) {
+	s = strings.TrimSpace(strings.NewReplacer(",", "", "%", "", "％", "", " ", "").Replace(s))
+	if s == "" {
+		return 0, false
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return 0, false
+	}
+	n := d.Shift(int32(scale))
+	if !n.IsInteger() || n.Abs().GreaterThan(decimal.NewFromInt(math.MaxInt64/2)) {
+		return 0, false
+	}
+	return n.IntPart(), true
+}
+
+// FormatScaled renders an integer scaled by 10^scale as a decimal without
+// trailing zeros (525, 2 → "5.25"; 500, 2 → "5").
+func FormatScaled(n int64, scale int) string {
+	return decimal.New(n, -int32(scale)).String()
+}
+
 // FormatMoney renders minor units as a major-unit amount with two decimals
 // and thousands separators.
 func FormatMoney(minor int64) string {
@@ -195,6 +219,13 @@ func (s *Schema) ParseText(f *Field, in string) (any, *errs.FieldError) {
 	}
 	switch f.Kind {
 	case Integer:
+		if f.Scale > 0 {
+			n, ok := ParseScaled(in, f.Scale)
+			if !ok {
+				return nil, fieldErr(f, "invalid_decimal", "scale", f.Scale)
+			}
+			return s.checkRange(f, float64(n), n)
+		}
 		n, err := strconv.ParseInt(strings.ReplaceAll(in, ",", ""), 10, 64)
 		if err != nil {
 			return nil, fieldErr(f, "invalid_integer")
@@ -457,6 +488,9 @@ func (s *Schema) Format(f *Field, v any, l i18n.Lang, loc *time.Location) string
 	case int64:
 		if f.Kind == Money {
 			return FormatMoney(x)
+		}
+		if f.Scale > 0 {
+			return FormatScaled(x, f.Scale)
 		}
 		return strconv.FormatInt(x, 10)
 	case float64:

@@ -8,6 +8,7 @@ import (
 	"closeloop/internal/apptest"
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
+	"closeloop/internal/store"
 	"closeloop/internal/errs"
 	"closeloop/internal/presales"
 )
@@ -132,6 +133,17 @@ func TestStageGatesOnTheProjectFlow(t *testing.T) {
 	// Skipping is a manager's right; going back is anyone's.
 	if _, err := move(f.Rep1, "negotiation"); errs.CodeOf(err) != "stage_skip_denied" {
 		t.Fatalf("rep skipping: %v", err)
+	}
+	// Negotiation needs a quote on the opportunity.
+	if _, err := move(f.Manager, "negotiation"); errs.CodeOf(err) != "gate_quote" {
+		t.Fatalf("negotiation without a quote: %v", err)
+	}
+	if err := f.DB().Write(ctx, func(tx *store.Tx) error {
+		_, err := f.App.Records.InsertTx(ctx, tx, f.Rep1, "quote", entity.Record{"number": "Q-TEST-0001", "title": "报价", "customer_id": cust.ID(),
+			"opportunity_id": o.ID(), "valid_until": "2027-01-31"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 	got, err := move(f.Manager, "negotiation")
 	if err != nil {

@@ -91,6 +91,8 @@ func (c *rc) recordValues(e *entity.Entity, rec entity.Record) url.Values {
 		case int64:
 			if f.Kind == entity.Money {
 				v.Set(f.Name, strings.ReplaceAll(entity.FormatMoney(t), ",", ""))
+			} else if f.Scale > 0 {
+				v.Set(f.Name, entity.FormatScaled(t, f.Scale))
 			} else {
 				v.Set(f.Name, strconv.FormatInt(t, 10))
 			}
@@ -224,6 +226,9 @@ func (c *rc) widget(e *entity.Entity, f *entity.Field, values url.Values, errTex
 		ff.Kind, ff.Wide = "textarea", true
 	case entity.Integer:
 		ff.InputMode, ff.MaxLen = "numeric", 20
+		if f.Scale > 0 {
+			ff.InputMode = "decimal"
+		}
 	case entity.Number:
 		ff.InputMode, ff.MaxLen = "decimal", 30
 	case entity.Money:

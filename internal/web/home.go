@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,7 +28,20 @@ type homePage struct {
 	StatusLabel string
 	SourceLabel string
 	Capture     string
+	// Cards of later areas (approvals awaiting me, hand-overs to
+	// acknowledge …), rendered by their partials; see onHome.
+	Cards []template.HTML
 }
+
+// homeExtender adds an area's card to the home page; it adds nothing when
+// the user has nothing there to do.
+type homeExtender func(s *Server, c *rc, hp *homePage) error
+
+var homeExtenders []homeExtender
+
+// onHome registers a home-page card; areas call it from init in their own
+// file, like onDetail.
+func onHome(fn homeExtender) { homeExtenders = append(homeExtenders, fn) }
 
 type tile struct {
 	Value, Label, Note, Href string
@@ -94,6 +108,11 @@ func (s *Server) home(c *rc) error {
 	}
 	if c.p.Perm("lead").Create {
 		hp.Capture = "/leads/new?source=exhibition"
+	}
+	for _, fn := range homeExtenders {
+		if err := fn(s, c, hp); err != nil {
+			return err
+		}
 	}
 	return c.render(http.StatusOK, "home", hp)
 }
