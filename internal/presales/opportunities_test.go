@@ -8,9 +8,9 @@ import (
 	"closeloop/internal/apptest"
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
-	"closeloop/internal/store"
 	"closeloop/internal/errs"
 	"closeloop/internal/presales"
+	"closeloop/internal/store"
 )
 
 var ctx = context.Background()
