@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"fmt"
 
 	"closeloop/internal/access"
 	"closeloop/internal/entity"
@@ -61,6 +62,15 @@ func (s *Service) Merge(ctx context.Context, p *access.Principal, keepID, otherI
 					res.Moved[e.Name] += int(n)
 				}
 			}
+		}
+		// Files attached to the other customer follow it (attachments are
+		// not a declared entity, so the loop above does not see them).
+		res2, err := tx.ExecContext(ctx, `UPDATE attachments SET record_id = $1 WHERE entity = 'customer' AND record_id = $2`, keepID, otherID)
+		if err != nil {
+			return fmt.Errorf("move attachments: %w", err)
+		}
+		if n, _ := res2.RowsAffected(); n > 0 {
+			res.Moved["attachment"] += int(n)
 		}
 		if err := s.DB.LinkEvents(ctx, tx, "customer_id", otherID, keepID); err != nil {
 			return err

@@ -327,11 +327,18 @@ func TestMergeMovesEveryLink(t *testing.T) {
 	if _, err := f.App.Customers.Merge(ctx, f.Rep1, keep.ID(), other.ID()); errs.KindOf(err) != errs.Forbidden {
 		t.Errorf("a rep without delete right merging: %v", err)
 	}
+	att, err := f.App.Files.Upload(ctx, f.Rep1, "customer", other.ID(), "营业执照.pdf", []byte("%PDF-1.4\n%test\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := f.App.Customers.Merge(ctx, f.Manager, keep.ID(), other.ID())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Moved["contact"] != 1 || res.Moved["activity"] != 1 {
+	if files, err := f.App.Files.List(ctx, f.Manager, "customer", keep.ID(), false); err != nil || len(files) != 1 || files[0].ID != att.ID {
+		t.Errorf("the other customer's file did not follow: %v %v", files, err)
+	}
+	if res.Moved["contact"] != 1 || res.Moved["activity"] != 1 || res.Moved["attachment"] != 1 {
 		t.Errorf("moved %+v", res.Moved)
 	}
 	r := f.App.Records
