@@ -120,6 +120,15 @@ var CatalogueEntities = []string{"product", "price_list", "price_list_item"}
 // RoleFinance records invoices and payments and watches receivables.
 const RoleFinance = "finance"
 
+// ApprovalEntities are the approvals of documents and their steps: written
+// only by the approval process; the submitter reads their own, a manager
+// their teams', approvers those they are asked to decide (grants).
+var ApprovalEntities = []string{"approval", "approval_step"}
+
+// ApprovalRuleEntities are the admins' approval rules: everyone may read
+// what needs approval, admins change it.
+var ApprovalRuleEntities = []string{"approval_rule", "approval_rule_step"}
+
 // RolePresalesManager evaluates pre-sales requests and assigns engineers.
 const RolePresalesManager = "presales_manager"
 
@@ -219,8 +228,30 @@ func DefaultRoles() []Role {
 	roles = append(roles, finance)
 	for i := range roles {
 		roles[i].Perms = directory(roles[i].Perms, roles[i].Admin)
+		approvals(&roles[i])
 	}
 	return roles
+}
+
+// approvals gives a shipped role its rights on approvals and their rules.
+func approvals(r *Role) {
+	read := Perm{Read: Own}
+	switch {
+	case r.Admin:
+		read = Perm{Read: All, Export: true}
+	case r.Code == RoleManager:
+		read = Perm{Read: Team, Export: true}
+	}
+	for _, e := range ApprovalEntities {
+		r.Perms[e] = read
+	}
+	for _, e := range ApprovalRuleEntities {
+		if r.Admin {
+			r.Perms[e] = Perm{Read: All, Write: All, Delete: All, Create: true, Export: true, Import: true}
+		} else {
+			r.Perms[e] = Perm{Read: All}
+		}
+	}
 }
 
 // Principal is the user a request acts for.

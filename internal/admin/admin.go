@@ -65,7 +65,7 @@ func (s *Service) PicklistNames() []string {
 	var out []string
 	for _, e := range s.DB.Schema().Entities() {
 		for _, f := range e.Fields {
-			if f.Picklist != "" && f.Picklist != "role" && !seen[f.Picklist] {
+			if f.Picklist != "" && f.Picklist != "role" && f.Picklist != "entity" && !seen[f.Picklist] {
 				seen[f.Picklist] = true
 				out = append(out, f.Picklist)
 			}

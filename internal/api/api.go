@@ -131,16 +131,23 @@ func (h *API) routes() {
 	// Generic resources, from the declarations. Resources are fixed by
 	// declarations (custom fields add fields, not resources), so the routes
 	// are registered once per resource.
+	// An area may serve one of them itself (the approvals list reads
+	// "mine"): a pattern it registered is not registered again.
+	generic := func(pattern string, fn handler) {
+		if !registered(m, pattern) {
+			m.HandleFunc(pattern, h.authed(fn))
+		}
+	}
 	for _, e := range h.App.DB.Schema().Entities() {
 		base := "/api/v1/" + e.Resource
-		m.HandleFunc("GET "+base, h.authed(h.list))
-		m.HandleFunc("POST "+base, h.authed(h.create))
-		m.HandleFunc("GET "+base+"/export", h.authed(h.export))
-		m.HandleFunc("POST "+base+"/import", h.authed(h.importFile))
-		m.HandleFunc("GET "+base+"/{id}", h.authed(h.get))
-		m.HandleFunc("PATCH "+base+"/{id}", h.authed(h.update))
-		m.HandleFunc("DELETE "+base+"/{id}", h.authed(h.remove))
-		m.HandleFunc("POST "+base+"/{id}/restore", h.authed(h.restore))
+		generic("GET "+base, h.list)
+		generic("POST "+base, h.create)
+		generic("GET "+base+"/export", h.export)
+		generic("POST "+base+"/import", h.importFile)
+		generic("GET "+base+"/{id}", h.get)
+		generic("PATCH "+base+"/{id}", h.update)
+		generic("DELETE "+base+"/{id}", h.remove)
+		generic("POST "+base+"/{id}/restore", h.restore)
 		if e.Vis.Owned && !routed(m, http.MethodPost, base+"/x/assign") {
 			// An area may give /assign its own meaning (pre-sales requests
 			// assign engineers, not an owner).
@@ -150,6 +157,15 @@ func (h *API) routes() {
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, r, errs.New(errs.NotFound, "no_route"))
 	})
+}
+
+// registered reports whether exactly this pattern ("GET /api/v1/x/{id}")
+// is registered already.
+func registered(m *http.ServeMux, pattern string) bool {
+	method, path, _ := strings.Cut(pattern, " ")
+	probe := strings.ReplaceAll(path, "{id}", "00000000-0000-7000-8000-000000000000")
+	_, got := m.Handler(&http.Request{Method: method, URL: &url.URL{Path: probe}})
+	return got == pattern
 }
 
 // routed reports whether a route registered so far serves method and path.

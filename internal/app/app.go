@@ -12,12 +12,14 @@ import (
 
 	"closeloop/internal/access"
 	"closeloop/internal/admin"
+	"closeloop/internal/approvals"
 	"closeloop/internal/attachments"
 	"closeloop/internal/auth"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
 	"closeloop/internal/importer"
 	"closeloop/internal/jobs"
+	"closeloop/internal/notify"
 	"closeloop/internal/presales"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
@@ -64,6 +66,8 @@ type App struct {
 	Records   *records.Service
 	Customers *customers.Service
 	Presales  *presales.Service
+	Approvals *approvals.Service // approvals of any document type; areas Register theirs
+	Notify    *notify.Service    // users' notifications
 	Files     *attachments.Service // attachments on any record
 	Auth      *auth.Service
 	Admin     *admin.Service
@@ -90,6 +94,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{Cfg: cfg, DB: db, Loc: loc}
 	a.Records = records.New(db, loc)
+	a.Approvals = approvals.New(a.Records)
+	a.Notify = notify.New(db)
 	a.Customers = customers.New(a.Records)
 	a.Presales = presales.New(a.Records)
 	a.Files = attachments.New(a.Records, maxUpload)
@@ -149,7 +155,10 @@ func (a *App) seed(ctx context.Context) error {
 		if err := a.Customers.SeedDefaults(ctx, tx); err != nil {
 			return err
 		}
-		return a.Presales.SeedDefaults(ctx, tx)
+		if err := a.Presales.SeedDefaults(ctx, tx); err != nil {
+			return err
+		}
+		return a.Approvals.SeedDefaults(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("app: seed: %w", err)

@@ -11,6 +11,7 @@ import (
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
+	"closeloop/internal/notify"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
@@ -301,7 +302,7 @@ func (s *Service) SweepPool(ctx context.Context, batch int) (SweepResult, error)
 				if _, err := s.release(ctx, tx, sys, e, rec, "auto"); err != nil {
 					return err
 				}
-				return s.notify(ctx, tx, prev, "pool_returned", e.Name, id, map[string]any{"title": rec.Str(e.Title)})
+				return notify.Notify(ctx, tx, prev, "pool_returned", e.Name, id, map[string]any{"title": rec.Str(e.Title)})
 			})
 			if err != nil && errs.KindOf(err) != errs.Conflict {
 				return res, err
@@ -357,7 +358,7 @@ func (s *Service) SweepPool(ctx context.Context, batch int) (SweepResult, error)
 				if err := tx.QueryRowContext(ctx, `SELECT `+e.Title+` FROM `+e.Table+` WHERE id = $1`, d.id).Scan(&title); err != nil {
 					return err
 				}
-				return s.notify(ctx, tx, d.owner, "pool_warning", name, d.id, map[string]any{"title": title, "due_at": d.at})
+				return notify.Notify(ctx, tx, d.owner, "pool_warning", name, d.id, map[string]any{"title": title, "due_at": d.at})
 			})
 			if err != nil {
 				return res, err
@@ -373,13 +374,6 @@ func levelExpr(entityName string) string {
 		return "level"
 	}
 	return "NULL"
-}
-
-func (s *Service) notify(ctx context.Context, q store.Querier, userID, kind, entityName, id string, data map[string]any) error {
-	b, _ := json.Marshal(data)
-	_, err := q.ExecContext(ctx, `INSERT INTO notifications (id, user_id, at, kind, entity, record_id, data) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		store.NewID(), userID, store.Now(), kind, entityName, id, string(b))
-	return err
 }
 
 // PoolConfig is the pool's admin-set configuration.

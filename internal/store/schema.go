@@ -67,6 +67,11 @@ func (db *DB) ReloadSchema(ctx context.Context) error {
 	for _, r := range roles {
 		picks["role"] = append(picks["role"], entity.Option{Code: r.Code, Label: r.Label})
 	}
+	// So are record types: the "entity" pick-list names every declared
+	// entity (approval rules pick the document type they apply to).
+	for _, e := range db.decls {
+		picks["entity"] = append(picks["entity"], entity.Option{Code: e.Name, Label: e.Label})
+	}
 	db.roles.Store(&roles)
 	sch := entity.NewSchema(ver, db.decls, custom, picks)
 	sch.Loc = db.loc

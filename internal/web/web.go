@@ -10,6 +10,8 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 
 	"closeloop/internal/app"
 	"closeloop/internal/entity"
@@ -50,6 +52,13 @@ func basePath(e *entity.Entity) string {
 	return "/" + e.Resource
 }
 
+// registered reports whether exactly this pattern is registered already.
+func registered(m *http.ServeMux, pattern string) bool {
+	method, path, _ := strings.Cut(pattern, " ")
+	_, got := m.Handler(&http.Request{Method: method, URL: &url.URL{Path: path}})
+	return got == pattern
+}
+
 // areaRoutes are the pages of later areas, registered from init in each
 // area's own file (pre-sales, in-sales …).
 var areaRoutes []func(s *Server, m *http.ServeMux)
@@ -88,7 +97,9 @@ func (s *Server) routes() {
 		if adminEntities[e.Name] {
 			wrap = s.adminPage
 		}
-		m.HandleFunc("GET "+base, wrap(s.list))
+		if !registered(m, "GET "+base) { // an area may serve the list itself (the approvals inbox)
+			m.HandleFunc("GET "+base, wrap(s.list))
+		}
 		m.HandleFunc("GET "+base+"/new", wrap(s.newForm))
 		m.HandleFunc("POST "+base+"/new", wrap(s.create))
 		m.HandleFunc("GET "+base+"/{id}", wrap(s.detail))

@@ -1,0 +1,100 @@
+-- Approvals (审批) for any document type: admins' rules with their steps,
+-- and each approval run with its steps and decisions. One approval per
+-- document may be pending at a time (a partial unique index), so two
+-- submissions racing cannot both start one. Unread notifications are
+-- counted on every page (the bell), hence their partial index.
+
+CREATE TABLE approval_rules (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    doc_type     TEXT NOT NULL,
+    active       BOOLEAN NOT NULL DEFAULT TRUE,
+    position     INTEGER NOT NULL DEFAULT 0,
+    fact         TEXT NOT NULL,
+    op           TEXT NOT NULL,
+    value        TEXT NOT NULL,
+    level        INTEGER NOT NULL DEFAULT 1,
+    description  TEXT,
+    version      INTEGER NOT NULL DEFAULT 1,
+    created_at   TIMESTAMP NOT NULL,
+    updated_at   TIMESTAMP NOT NULL,
+    created_by   TEXT,
+    updated_by   TEXT,
+    deleted_at   TIMESTAMP
+);
+CREATE INDEX approval_rules_doc ON approval_rules(doc_type, position) WHERE deleted_at IS NULL;
+CREATE INDEX approval_rules_updated ON approval_rules(updated_at, id) WHERE deleted_at IS NULL;
+
+CREATE TABLE approval_rule_steps (
+    id           TEXT PRIMARY KEY,
+    rule_id      TEXT NOT NULL REFERENCES approval_rules(id),
+    position     INTEGER NOT NULL,
+    role         TEXT,
+    user_id      TEXT,
+    label        TEXT NOT NULL,
+    version      INTEGER NOT NULL DEFAULT 1,
+    created_at   TIMESTAMP NOT NULL,
+    updated_at   TIMESTAMP NOT NULL,
+    created_by   TEXT,
+    updated_by   TEXT,
+    deleted_at   TIMESTAMP
+);
+CREATE INDEX approval_rule_steps_rule ON approval_rule_steps(rule_id, position) WHERE deleted_at IS NULL;
+
+CREATE TABLE approvals (
+    id           TEXT PRIMARY KEY,
+    record_title TEXT NOT NULL,
+    doc_type     TEXT NOT NULL,
+    record_id    TEXT NOT NULL,
+    customer_id  TEXT,
+    status       TEXT NOT NULL,
+    current_step INTEGER NOT NULL DEFAULT 1,
+    steps_total  INTEGER NOT NULL,
+    awaiting     TEXT,
+    submitted_by TEXT NOT NULL,
+    submitted_at TIMESTAMP NOT NULL,
+    reason       TEXT NOT NULL,
+    facts        TEXT,
+    decided_at   TIMESTAMP,
+    owner_id     TEXT,
+    team_id      TEXT,
+    version      INTEGER NOT NULL DEFAULT 1,
+    created_at   TIMESTAMP NOT NULL,
+    updated_at   TIMESTAMP NOT NULL,
+    created_by   TEXT,
+    updated_by   TEXT
+);
+CREATE INDEX approvals_record ON approvals(doc_type, record_id, submitted_at);
+CREATE UNIQUE INDEX approvals_one_pending ON approvals(doc_type, record_id) WHERE status = 'pending';
+CREATE INDEX approvals_status ON approvals(status, submitted_at, id);
+CREATE INDEX approvals_submitted ON approvals(submitted_at, id);
+CREATE INDEX approvals_updated ON approvals(updated_at, id);
+CREATE INDEX approvals_owner ON approvals(owner_id, submitted_at);
+CREATE INDEX approvals_team ON approvals(team_id, submitted_at);
+CREATE INDEX approvals_customer ON approvals(customer_id);
+
+CREATE TABLE approval_steps (
+    id           TEXT PRIMARY KEY,
+    approval_id  TEXT NOT NULL REFERENCES approvals(id),
+    position     INTEGER NOT NULL,
+    label        TEXT NOT NULL,
+    role         TEXT,
+    user_id      TEXT,
+    level        INTEGER NOT NULL,
+    rule_name    TEXT,
+    approvers    TEXT,
+    fallback     BOOLEAN NOT NULL DEFAULT FALSE,
+    status       TEXT NOT NULL,
+    decision     TEXT,
+    decided_by   TEXT,
+    comment      TEXT,
+    decided_at   TIMESTAMP,
+    version      INTEGER NOT NULL DEFAULT 1,
+    created_at   TIMESTAMP NOT NULL,
+    updated_at   TIMESTAMP NOT NULL,
+    created_by   TEXT,
+    updated_by   TEXT
+);
+CREATE UNIQUE INDEX approval_steps_order ON approval_steps(approval_id, position);
+
+CREATE INDEX notifications_unread ON notifications(user_id) WHERE read_at IS NULL;
