@@ -66,8 +66,8 @@ type App struct {
 	Records   *records.Service
 	Customers *customers.Service
 	Presales  *presales.Service
-	Approvals *approvals.Service // approvals of any document type; areas Register theirs
-	Notify    *notify.Service    // users' notifications
+	Approvals *approvals.Service   // approvals of any document type; areas Register theirs
+	Notify    *notify.Service      // users' notifications
 	Files     *attachments.Service // attachments on any record
 	Auth      *auth.Service
 	Admin     *admin.Service
