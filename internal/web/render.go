@@ -68,6 +68,8 @@ type base struct {
 	ReqID string
 	Menu  []navItem
 	Admin bool
+	// Unread counts the user's unread notifications (the bell).
+	Unread int
 }
 
 // T translates a catalogue key in the page's language.
@@ -99,6 +101,7 @@ type link struct {
 type navItem struct {
 	Key, Text, Href string
 	Section         bool // a section title, not a link
+	Count           int  // a number shown beside it (approvals awaiting me)
 }
 
 type userInfo struct {
@@ -115,6 +118,9 @@ func (c *rc) newBase(title, nav string) *base {
 		b.User = c.userInfo()
 		b.Menu = c.menu()
 		b.Admin = c.p.IsAdmin()
+		if !c.htmx() {
+			b.Unread, _ = c.s.app.Notify.Unread(c.ctx(), c.p.UserID)
+		}
 	}
 	return b
 }
@@ -150,6 +156,13 @@ func (c *rc) menu() []navItem {
 	if c.p.CanPool() || c.p.CanAssign() {
 		items = append(items, navItem{Key: "pool", Text: c.T("nav.pool"), Href: "/pool"})
 	}
+	if c.p.Perm("approval").Read != access.None {
+		n := 0
+		if !c.htmx() {
+			n, _ = c.s.app.Approvals.AwaitingCount(c.ctx(), c.p.UserID)
+		}
+		items = append(items, navItem{Key: "approvals", Text: c.T("nav.approvals"), Href: "/approvals", Count: n})
+	}
 	var deals []navItem
 	for _, name := range []string{"opportunity", "presales_request", "solution", "bid", "sample", "appointment", "competitor", "knowledge_article"} {
 		e := c.schema.Entity(name)
@@ -180,6 +193,7 @@ func (c *rc) menu() []navItem {
 			navItem{Key: "teams", Text: c.T("set.teams"), Href: "/settings/teams"},
 			navItem{Key: "roles", Text: c.T("set.roles"), Href: "/settings/roles"},
 			navItem{Key: "pipelines", Text: c.T("nav.pipelines"), Href: "/pipelines"},
+			navItem{Key: "approval-rules", Text: c.T("nav.approval_rules"), Href: "/settings/approval-rules"},
 			navItem{Key: "audit", Text: c.T("set.audit"), Href: "/settings/audit"})
 	}
 	return items
