@@ -96,11 +96,11 @@ func approvalPaths(paths obj) {
 	step := obj{"type": "object", "properties": obj{
 		"id": str, "position": obj{"type": "integer"}, "level": obj{"type": "integer"}, "rule": obj{"type": "string", "description": "the rule that asked for the step"},
 		"role": obj{"type": "string", "description": "role the step waits for"}, "user_id": obj{"type": "string", "description": "named approver"},
-		"label":     str,
-		"status":    obj{"type": "string", "enum": []string{crm.StepWaiting, crm.StepPending, crm.StepApproved, crm.StepRejected, crm.StepReturned, crm.StepSkipped, crm.StepCancelled}},
-		"approvers": obj{"type": "array", "items": str, "description": "users who may decide it, resolved when it was reached"},
-		"fallback":  obj{"type": "boolean", "description": "nobody fitted (no manager above the submitter): it fell to the administrators"},
-		"decision":  obj{"type": "string", "enum": []string{crm.DecisionApprove, crm.DecisionReject, crm.DecisionReturn}},
+		"label":      str,
+		"status":     obj{"type": "string", "enum": []string{crm.StepWaiting, crm.StepPending, crm.StepApproved, crm.StepRejected, crm.StepReturned, crm.StepSkipped, crm.StepCancelled}},
+		"approvers":  obj{"type": "array", "items": str, "description": "users who may decide it, resolved when it was reached"},
+		"fallback":   obj{"type": "boolean", "description": "nobody fitted (no manager above the submitter): it fell to the administrators"},
+		"decision":   obj{"type": "string", "enum": []string{crm.DecisionApprove, crm.DecisionReject, crm.DecisionReturn}},
 		"decided_by": str, "comment": str, "decided_at": when}}
 	detail := obj{"type": "object", "required": []string{"id", "version", "doc_type", "record_id", "status", "steps"}, "properties": obj{
 		"id": str, "version": obj{"type": "integer", "description": "send it back with a decision; a stale one answers 409"},

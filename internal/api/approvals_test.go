@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"closeloop/internal/access"
-	"closeloop/internal/apptest"
 	"closeloop/internal/approvals"
+	"closeloop/internal/apptest"
 	"closeloop/internal/entity"
 	"closeloop/internal/store"
 )

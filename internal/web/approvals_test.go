@@ -152,4 +152,3 @@ func TestApprovalHomeCardAndRulePage(t *testing.T) {
 		t.Errorf("rule page without its steps:\n%s", snippet(rule.body))
 	}
 }
-
