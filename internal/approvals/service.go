@@ -340,6 +340,9 @@ func (s *Service) Submit(ctx context.Context, q store.Querier, p *access.Princip
 	var stepRecs []entity.Record
 	for _, st := range steps {
 		label, err := s.stepLabel(ctx, tx, st.Role, st.UserID)
+		if errs.KindOf(err) == errs.Invalid {
+			label, err = st.Role, nil // a role removed since the rule was written: named by its code
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -404,7 +404,13 @@ func (s *Server) ruleSteps(c *rc, rec entity.Record, dp *detailPage) error {
 				val = crm.FormatBP(n)
 			}
 		}
-		cond := c.T("apv.rule_reads", "fact", rec.Str("fact"), "op", c.schema.OptionLabel(e.Field("op"), rec.Str("op"), c.L), "value", val)
+		fact := rec.Str("fact")
+		if dt, ok := s.app.Approvals.DocType(rec.Str("doc_type")); ok && dt.FactLabels[fact].Zh != "" {
+			fact = dt.FactLabels[fact].In(c.L) + c.T("ui.paren", "x", fact)
+		} else if i18n.Has(c.L, "apv.fact."+fact) {
+			fact = c.T("apv.fact."+fact) + c.T("ui.paren", "x", fact)
+		}
+		cond := c.T("apv.rule_reads", "fact", fact, "op", c.schema.OptionLabel(e.Field("op"), rec.Str("op"), c.L), "value", val)
 		dp.Top = append(dp.Top, template.HTML(`<div class="alert alert-info" role="status"><div>`+template.HTMLEscapeString(cond)+`</div></div>`))
 	}
 	return nil
