@@ -117,6 +117,12 @@ var SalesDocEntities = []string{"quote", "quote_line", "contract", "payment_inst
 // managers and admins keep them.
 var CatalogueEntities = []string{"product", "price_list", "price_list_item"}
 
+// HandoverEntities are the hand-over report written at signing and its
+// acknowledgements: the contract's owner and managers keep the report,
+// delivery, after-sales and finance read it; acknowledgements are written
+// by their process only.
+var HandoverEntities = []string{"handover", "handover_ack"}
+
 // RoleFinance records invoices and payments and watches receivables.
 const RoleFinance = "finance"
 
@@ -200,6 +206,12 @@ func DefaultRoles() []Role {
 	insales := func(r *Role, docs, catalogue Perm) {
 		set(r.Perms, SalesDocEntities, docs)
 		set(r.Perms, CatalogueEntities, catalogue)
+		// The hand-over: the owner of the contract keeps it (no one creates
+		// it by hand, signing does), readers of every sale read it; its
+		// acknowledgements are only read.
+		ho := Perm{Read: docs.Read, Write: docs.Write, Export: docs.Export || docs.Read == All}
+		r.Perms["handover"] = ho
+		r.Perms["handover_ack"] = Perm{Read: docs.Read, Export: ho.Export}
 	}
 	for i := range roles {
 		r := &roles[i]

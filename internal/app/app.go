@@ -15,6 +15,7 @@ import (
 	"closeloop/internal/approvals"
 	"closeloop/internal/attachments"
 	"closeloop/internal/auth"
+	"closeloop/internal/contracts"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
 	"closeloop/internal/importer"
@@ -68,6 +69,7 @@ type App struct {
 	Presales  *presales.Service
 	Approvals *approvals.Service   // approvals of any document type; areas Register theirs
 	Notify    *notify.Service      // users' notifications
+	Contracts *contracts.Service   // contracts, payment plans, signing, hand-overs
 	Files     *attachments.Service // attachments on any record
 	Auth      *auth.Service
 	Admin     *admin.Service
@@ -98,6 +100,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Notify = notify.New(db)
 	a.Customers = customers.New(a.Records)
 	a.Presales = presales.New(a.Records)
+	a.Contracts = contracts.New(a.Records)
 	a.Files = attachments.New(a.Records, maxUpload)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)

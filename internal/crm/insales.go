@@ -255,6 +255,12 @@ var Contract = (&entity.Entity{
 		{Name: "renewal_date", Label: i18n.T("续约提醒日期", "Renewal date"), Kind: entity.Date, Flags: std},
 		{Name: "warranty_until", Label: i18n.T("质保到期", "Warranty until"), Kind: entity.Date, Flags: std},
 		{Name: "terminated_reason", Label: i18n.T("终止原因", "Why terminated"), Kind: entity.LongText, Flags: entity.ReadOnly | entity.Export},
+		// Added by the contracts part (migration 0012): who receives the
+		// hand-over at signing, and when an approval or a termination happened.
+		{Name: "delivery_owner_id", Label: i18n.T("交付负责人", "Delivery owner"), Kind: entity.User, Flags: std | entity.Listed},
+		{Name: "service_owner_id", Label: i18n.T("售后负责人", "After-sales owner"), Kind: entity.User, Flags: std},
+		{Name: "approved_at", Label: i18n.T("审批通过时间", "Approved at"), Kind: entity.DateTime, Flags: entity.ReadOnly | f | s | entity.Export},
+		{Name: "terminated_at", Label: i18n.T("终止时间", "Terminated at"), Kind: entity.DateTime, Flags: entity.ReadOnly | f | s | entity.Export},
 	},
 }).Init()
 

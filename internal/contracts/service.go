@@ -1,0 +1,110 @@
+// Package contracts runs the contract part of in-sales (合同): contracts
+// typed directly or made from an accepted quote, numbered HT-yyyymm-nnnn;
+// the item-by-item confirmation of terms; the payment plan (回款计划),
+// replaced as a whole and proposed from percentages; approval when a rule
+// applies; signing, which writes the hand-over report (客户需求总结报告) in
+// the same transaction; execution, completion and termination; and the
+// hand-over's versions and per-recipient acknowledgements. The rules are
+// pure (crm/contracts.go, crm/handover.go); this package gathers facts,
+// checks who may take each step and writes.
+package contracts
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"closeloop/internal/access"
+	"closeloop/internal/entity"
+	"closeloop/internal/errs"
+	"closeloop/internal/records"
+	"closeloop/internal/store"
+)
+
+// Approvals is what contracts need of the approvals mechanism: whether a
+// rule asks for an approval of a contract as it stands (for this
+// submitter), and submitting it in the caller's transaction (false when
+// no rule applies). The app wires the approvals service in; without it no
+// contract needs approval.
+type Approvals interface {
+	Needed(ctx context.Context, q store.Querier, p *access.Principal, rec entity.Record) (bool, error)
+	Submit(ctx context.Context, tx *store.Tx, p *access.Principal, rec entity.Record, reason string) (bool, error)
+}
+
+// Service is the contracts service.
+type Service struct {
+	R  *records.Service
+	DB *store.DB
+
+	approvals Approvals
+	nowFunc   func() time.Time
+}
+
+// New creates the service and registers its hooks on r.
+func New(r *records.Service) *Service {
+	s := &Service{R: r, DB: r.DB, nowFunc: store.Now}
+	r.On("contract", records.Hooks{Prepare: s.prepareContract, After: s.afterContract})
+	r.On("payment_instalment", records.Hooks{Prepare: s.prepareInstalment, After: s.afterInstalment})
+	r.On("handover", records.Hooks{Prepare: s.prepareHandover, After: s.afterHandover})
+	r.On("handover_ack", records.Hooks{Prepare: s.prepareAck})
+	return s
+}
+
+// SetApprovals wires the approvals mechanism (see Approvals).
+func (s *Service) SetApprovals(a Approvals) { s.approvals = a }
+
+// SetClock replaces the clock (tests).
+func (s *Service) SetClock(now func() time.Time) { s.nowFunc = now }
+
+func (s *Service) now() time.Time { return entity.CanonTime(s.nowFunc()) }
+
+// today is the current date in the company time zone.
+func (s *Service) today() string { return s.now().In(s.R.Loc).Format("2006-01-02") }
+
+func (s *Service) entity(name string) *entity.Entity { return s.R.Schema().Entity(name) }
+
+func checkVersion(rec entity.Record, version int64) error {
+	if version != 0 && rec.Version() != version {
+		return errs.Stale()
+	}
+	return nil
+}
+
+// event appends a line to the customer's timeline (the 客户报告); the
+// opportunity's id travels in the data, so the deal's page finds the
+// contract's story too.
+func (s *Service) event(ctx context.Context, tx *store.Tx, p *access.Principal, customerID, kind, entityName, id string, data map[string]any) error {
+	if customerID == "" {
+		return nil
+	}
+	ev := store.Event{At: s.now(), CustomerID: customerID, ActorID: p.UserID, Kind: kind, Entity: entityName, RecordID: id, Data: data}
+	if err := s.DB.AddEvent(ctx, tx, ev); err != nil {
+		return errs.Wrap(err, "contracts: timeline %s", kind)
+	}
+	return nil
+}
+
+// notify tells a user about a record (a hand-over to acknowledge). It
+// writes the notifications table like the pool does; the approvals
+// branch's notify.Notify replaces it once on main.
+func (s *Service) notify(ctx context.Context, q store.Querier, userID, kind, entityName, id string, data map[string]any) error {
+	if userID == "" {
+		return nil
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return errs.Wrap(err, "contracts: notification data")
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO notifications (id, user_id, at, kind, entity, record_id, data) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		store.NewID(), userID, s.now(), kind, entityName, id, string(b)); err != nil {
+		return errs.Wrap(err, "contracts: notify %s", userID)
+	}
+	return nil
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
