@@ -148,7 +148,7 @@ func (s *Service) ReplacePlan(ctx context.Context, p *access.Principal, contract
 	}
 	var out *Plan
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		c, err := s.loadContract(ctx, tx, p, contractID)
+		c, err := s.loadPlanContract(ctx, tx, p, contractID)
 		if err != nil {
 			return err
 		}
@@ -210,6 +210,24 @@ func (s *Service) ReplacePlan(ctx context.Context, p *access.Principal, contract
 	}
 	out.Contract = s.R.Present(p, s.entity("contract"), out.Contract)
 	return out, nil
+}
+
+// loadPlanContract reads a contract whose plan p may change: the plan is
+// its instalments, so the instalments' write scope decides (finance keeps
+// plans of contracts it does not own); without it, the contract's.
+func (s *Service) loadPlanContract(ctx context.Context, tx *store.Tx, p *access.Principal, id string) (entity.Record, error) {
+	scope := p.Perm("payment_instalment").Write
+	if scope == access.None {
+		return s.loadContract(ctx, tx, p, id)
+	}
+	if p.ReadOnly {
+		return nil, errs.New(errs.Forbidden, "token_read_only")
+	}
+	id = strings.ToLower(strings.TrimSpace(id))
+	if !entity.LooksLikeID(id) {
+		return nil, errs.NotFoundf("contract")
+	}
+	return s.R.LoadForWrite(ctx, tx, p, s.entity("contract"), id, scope, false)
 }
 
 // removeInstalment soft-deletes an instalment the plan no longer has; the

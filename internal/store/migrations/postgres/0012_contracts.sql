@@ -8,9 +8,7 @@ ALTER TABLE contracts ADD COLUMN delivery_owner_id UUID REFERENCES users(id);
 ALTER TABLE contracts ADD COLUMN service_owner_id UUID REFERENCES users(id);
 ALTER TABLE contracts ADD COLUMN approved_at TIMESTAMPTZ;
 ALTER TABLE contracts ADD COLUMN terminated_at TIMESTAMPTZ;
-CREATE INDEX contracts_customer ON contracts(customer_id, created_at) WHERE deleted_at IS NULL;
 CREATE INDEX contracts_opportunity ON contracts(opportunity_id) WHERE deleted_at IS NULL;
-CREATE INDEX contracts_quote ON contracts(quote_id) WHERE deleted_at IS NULL;
 
 CREATE TABLE contract_terms (
     contract_id  UUID NOT NULL REFERENCES contracts(id),
