@@ -224,7 +224,7 @@ func (s *Service) CreateFromQuote(ctx context.Context, p *access.Principal, quot
 		if len(existing) > 0 {
 			return errs.New(errs.Conflict, "quote_has_contract", "id", existing[0]).WithData(map[string]any{"contract_id": existing[0]})
 		}
-		rec := ContractFromQuote(q)
+		rec := crm.ContractFromQuote(q)
 		if t := strings.TrimSpace(in.Title); t != "" {
 			rec["title"] = t
 		}
@@ -253,38 +253,6 @@ func (s *Service) CreateFromQuote(ctx context.Context, p *access.Principal, quot
 		return err
 	})
 	return out, err
-}
-
-// ContractFromQuote is the draft contract a quote becomes (pure copy).
-func ContractFromQuote(q entity.Record) entity.Record {
-	rec := entity.Record{"title": q.Str("title"), "customer_id": q.Str("customer_id"), "quote_id": q.ID(),
-		"amount": q.Int("total"), "currency": q.Str("currency"), "status": crm.ContractDraft}
-	if v := q.Str("opportunity_id"); v != "" {
-		rec["opportunity_id"] = v
-	}
-	if v := q.Str("contact_id"); v != "" {
-		rec["signer_contact_id"] = v
-	}
-	if v := strings.TrimSpace(q.Str("delivery_period")); v != "" {
-		rec["delivery_terms"] = v
-	}
-	if v := strings.TrimSpace(q.Str("service_content")); v != "" {
-		rec["scope"] = v
-	}
-	var terms []string
-	if v := strings.TrimSpace(q.Str("payment_terms")); v != "" {
-		terms = append(terms, crm.Quote.Field("payment_terms").Label.Zh+"：\n"+v)
-	}
-	if v := strings.TrimSpace(q.Str("after_sales_terms")); v != "" {
-		terms = append(terms, crm.Quote.Field("after_sales_terms").Label.Zh+"：\n"+v)
-	}
-	if len(terms) > 0 {
-		rec["terms"] = strings.Join(terms, "\n\n")
-	}
-	if rec.Str("currency") == "" {
-		rec["currency"] = "CNY"
-	}
-	return rec
 }
 
 // ConfirmTerm confirms one term item of a draft (or withdraws its

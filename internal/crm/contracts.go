@@ -494,3 +494,35 @@ func ParsePercents(s string) ([]int64, error) {
 	}
 	return out, nil
 }
+
+// ContractFromQuote is the draft contract a quote becomes (pure copy).
+func ContractFromQuote(q entity.Record) entity.Record {
+	rec := entity.Record{"title": q.Str("title"), "customer_id": q.Str("customer_id"), "quote_id": q.ID(),
+		"amount": q.Int("total"), "currency": q.Str("currency"), "status": ContractDraft}
+	if v := q.Str("opportunity_id"); v != "" {
+		rec["opportunity_id"] = v
+	}
+	if v := q.Str("contact_id"); v != "" {
+		rec["signer_contact_id"] = v
+	}
+	if v := strings.TrimSpace(q.Str("delivery_period")); v != "" {
+		rec["delivery_terms"] = v
+	}
+	if v := strings.TrimSpace(q.Str("service_content")); v != "" {
+		rec["scope"] = v
+	}
+	var terms []string
+	if v := strings.TrimSpace(q.Str("payment_terms")); v != "" {
+		terms = append(terms, Quote.Field("payment_terms").Label.Zh+"：\n"+v)
+	}
+	if v := strings.TrimSpace(q.Str("after_sales_terms")); v != "" {
+		terms = append(terms, Quote.Field("after_sales_terms").Label.Zh+"：\n"+v)
+	}
+	if len(terms) > 0 {
+		rec["terms"] = strings.Join(terms, "\n\n")
+	}
+	if rec.Str("currency") == "" {
+		rec["currency"] = "CNY"
+	}
+	return rec
+}

@@ -280,7 +280,14 @@ func BuildHandover(f HandoverFacts) (entity.Record, HandoverSections) {
 			}
 		}
 	}
+	var copied entity.Record
+	if f.Quote != nil && c.Str("quote_id") == f.Quote.ID() {
+		copied = ContractFromQuote(f.Quote)
+	}
 	for _, name := range contractPromises {
+		if copied != nil && entity.Equal(copied[name], c[name]) {
+			continue // copied from the quote, listed with it
+		}
 		if v := strings.TrimSpace(c.Str(name)); v != "" {
 			sec.Promises = append(sec.Promises, Promise{Source: "contract", SourceID: c.ID(), Number: c.Str("number"), Field: name, Text: v})
 		}
@@ -421,7 +428,9 @@ func RenderHandover(l i18n.Lang, rec entity.Record, sec HandoverSections) string
 		if ct.Title != "" {
 			fmt.Fprintf(&b, "（%s）", ct.Title)
 		}
-		fmt.Fprintf(&b, " %s", optionLabel(DecisionRoles, ct.Role, l))
+		if ct.Role != "" {
+			fmt.Fprintf(&b, " %s", optionLabel(DecisionRoles, ct.Role, l))
+		}
 		if ct.Primary {
 			fmt.Fprintf(&b, " · %s", OpportunityContact.Field("is_primary").Label.In(l))
 		}
