@@ -108,3 +108,7 @@ func nilIfEmpty(s string) any {
 	}
 	return s
 }
+
+// HasApprovals reports whether an approvals mechanism is wired (the web
+// offers submitting for approval only then).
+func (s *Service) HasApprovals() bool { return s.approvals != nil }

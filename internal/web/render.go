@@ -186,6 +186,22 @@ func (c *rc) menu() []navItem {
 		items = append(items, navItem{Section: true, Text: c.T("nav.presales")})
 		items = append(items, deals...)
 	}
+	// In-sales (售中): every declared in-sales record the user may read;
+	// names not declared (yet) are skipped, so each part's entity appears
+	// once it lands.
+	var sales []navItem
+	for _, name := range []string{"product", "price_list", "quote", "approval", "contract", "handover", "sales_order", "delivery", "task",
+		"invoice", "payment", "supply_problem"} {
+		e := c.schema.Entity(name)
+		if e == nil || c.p.Perm(name).Read == access.None {
+			continue
+		}
+		sales = append(sales, navItem{Key: e.Resource, Text: e.Plural.In(c.L), Href: basePath(e)})
+	}
+	if len(sales) > 0 {
+		items = append(items, navItem{Section: true, Text: c.T("ct.nav_section")})
+		items = append(items, sales...)
+	}
 	if c.p.IsAdmin() {
 		items = append(items, navItem{Section: true, Text: c.T("nav.admin")},
 			navItem{Key: "settings", Text: c.T("nav.settings"), Href: "/settings"},
