@@ -473,9 +473,10 @@ func (s *Server) planSave(c *rc) error {
 	if err := c.r.ParseForm(); err != nil {
 		return errs.New(errs.Invalid, "validation")
 	}
-	rows, index, bad := readPlanForm(c.r.PostForm)
+	f := c.r.PostForm
+	rows, index, bad := readPlanForm(f)
 	if len(bad) == 0 {
-		_, err = s.app.Contracts.ReplacePlan(c.ctx(), c.p, id, formVersion(c.r.PostForm), rows)
+		_, err = s.app.Contracts.ReplacePlan(c.ctx(), c.p, id, formVersion(f), rows)
 		if err == nil {
 			return c.processDone(c.T("ct.plan_saved"), "/contracts/"+id+"#plan")
 		}
@@ -486,76 +487,76 @@ func (s *Server) planSave(c *rc) error {
 			return c.processFailed(err, "/contracts/"+id)
 		}
 	}
-	pp, _, perr := s.newPlanPage(c, id)
+	pp, pl, perr := s.newPlanPage(c, id)
 	if perr != nil {
 		return c.processFailed(perr, "/contracts/"+id)
 	}
-	pp.Version = formVersion(c.r.PostForm)
-	c.setPlanRows(pp, rows)
-	// Put each row back where it was typed.
-	spread := make([]planEditRow, max(len(index)+planSpare, 0))
-	for i := range spread {
-		spread[i] = planEditRow{N: i, Label: c.T("ct.row_n", "n", i+1), Kinds: pp.Rows[len(pp.Rows)-1].Kinds}
-	}
-	ie := c.schema.Entity("payment_instalment")
-	for j, pos := range index {
-		if pos >= len(spread) {
-			continue
-		}
-		r := pp.Rows[j]
-		r.N, r.Label = pos, c.T("ct.row_n", "n", pos+1)
-		if code := bad[pos]; code != "" {
-			r.Amount = c.r.PostForm.Get("amount_" + strconv.Itoa(pos))
-			r.AmountErr = c.fieldText(nil, errs.FieldError{Field: "amount", Code: code, Args: map[string]any{"field": ie.Field("amount").Label.In(c.L)}})
-		}
-		spread[pos] = r
-	}
-	for pos, code := range bad {
-		if pos < len(spread) && spread[pos].AmountErr == "" {
-			spread[pos].AmountErr = c.T("err."+code, "field", ie.Field("amount").Label.In(c.L))
-		}
-	}
-	pp.Rows = spread
 	if len(bad) > 0 {
-		pp.Errors = append(pp.Errors, c.T("form.fix_errors", "n", len(bad)))
+		// Say every other problem of the rows at once too.
+		if err = crm.CheckPlan(pl.Contract.Int("amount"), rows); errs.CodeOf(err) != "validation" {
+			err = nil
+		}
 	}
+	pp.Version = formVersion(f)
+	// The rows as they were typed, where they were typed.
+	n, _ := strconv.Atoi(f.Get("rows"))
+	n = min(max(n, 0), crm.MaxInstalments+planSpare)
+	ie := c.schema.Entity("payment_instalment")
+	pp.Rows = nil
+	for i := 0; i < n; i++ {
+		k := strconv.Itoa(i)
+		pp.Rows = append(pp.Rows, planEditRow{N: i, Label: c.T("ct.row_n", "n", i+1), Due: f.Get("due_" + k), Amount: f.Get("amount_" + k), Condition: f.Get("condition_" + k),
+			Kinds: append([]option{{Value: "", Label: c.T("form.choose")}}, c.selectOptions(ie.Field("kind"), f.Get("kind_"+k))...)})
+	}
+	pp.Sum = entity.FormatMoney(crm.PlanSum(rows))
+	amountLabel := ie.Field("amount").Label.In(c.L)
+	for pos, code := range bad {
+		if pos < len(pp.Rows) {
+			pp.Rows[pos].AmountErr = httpx.FieldMessage(c.L, errs.FieldError{Field: "amount", Code: code}, amountLabel)
+		}
+	}
+	nbad := len(bad)
 	if e := errs.As(err); e != nil {
 		for _, fe := range e.Fields {
 			m := planFieldRE.FindStringSubmatch(fe.Field)
-			label := ""
-			if m != nil {
-				if f := ie.Field(m[2]); f != nil {
-					label = f.Label.In(c.L)
-				}
-			}
 			fe.Args = c.localArgs(fe.Args)
-			msg := httpx.FieldMessage(c.L, fe, label)
 			if m == nil {
 				pp.Errors = append(pp.Errors, c.fieldText(ie, fe))
 				continue
 			}
+			label := m[2]
+			if fd := ie.Field(m[2]); fd != nil {
+				label = fd.Label.In(c.L)
+			}
+			msg := httpx.FieldMessage(c.L, fe, label)
 			j, _ := strconv.Atoi(m[1])
 			if j >= len(index) || index[j] >= len(pp.Rows) {
 				pp.Errors = append(pp.Errors, msg)
 				continue
 			}
 			row := &pp.Rows[index[j]]
+			var slot *string
 			switch m[2] {
 			case "kind":
-				row.KindErr = msg
+				slot = &row.KindErr
 			case "due_date":
-				row.DueErr = msg
+				slot = &row.DueErr
 			case "amount":
-				row.AmountErr = msg
+				slot = &row.AmountErr
 			default:
-				row.CondErr = msg
+				slot = &row.CondErr
+			}
+			if *slot == "" {
+				*slot = msg
+				nbad++
 			}
 		}
 		if e.Code != "validation" {
 			pp.Errors = append(pp.Errors, c.errText(err))
-		} else if len(pp.Errors) == 0 {
-			pp.Errors = append(pp.Errors, c.T("form.fix_errors", "n", len(e.Fields)))
 		}
+	}
+	if nbad > 0 {
+		pp.Errors = append([]string{c.T("form.fix_errors", "n", nbad)}, pp.Errors...)
 	}
 	status := http.StatusUnprocessableEntity
 	if err != nil {
@@ -697,7 +698,7 @@ func (s *Server) handoverReport(c *rc, id string, versionNo int64) (*handoverVie
 	h := rp.Handover
 	he := c.schema.Entity("handover")
 	v := &handoverView{T: c.T, ID: h.ID(), Title: h.Str("title"), Version: h.Version(), VersionNo: rp.VersionNo, Current: rp.Current,
-		Print: "/handovers/" + h.ID() + "/print", SignedOn: rp.Sections.Contract.SignedOn, Generated: c.fmtTime(rp.Sections.GeneratedAt)}
+		Print: "/handovers/" + h.ID() + "/print", SignedOn: rp.Sections.Contract.SignedOn, Generated: c.fmtTime(h.Time("created_at"))}
 	if !rp.Current {
 		v.Notice = c.T("ho.viewing_old", "n", rp.VersionNo, "current", h.Int("version_no"))
 		v.Print += "?version_no=" + strconv.FormatInt(rp.VersionNo, 10)
@@ -918,7 +919,7 @@ func (s *Server) homeHandovers(c *rc, hp *homePage) error {
 	}{T: c.T, All: "/handovers?ack_status=pending&ack_status=partly"}
 	for _, h := range items {
 		row := homeHandoverRow{Href: "/handovers/" + h.ID(), Title: h.Str("title"), Customer: c.cell(he.Field("customer_id"), h["customer_id"], rf),
-			Version: c.T("ho.version_n", "n", h.Int("version_no")), Since: c.fmtTime(h.Time("updated_at")), Revised: h.Int("version_no") > 1}
+			Version: c.T("ho.version_n", "n", h.Int("version_no")), Since: h.Str("signed_on"), Revised: h.Int("version_no") > 1}
 		role := crm.Recipients(h.Str("delivery_owner_id"), h.Str("service_owner_id"))[c.p.UserID]
 		row.Role = c.schema.OptionLabel(c.schema.Entity("handover_ack").Field("role"), role, c.L)
 		card.Rows = append(card.Rows, row)
