@@ -101,6 +101,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Customers = customers.New(a.Records)
 	a.Presales = presales.New(a.Records)
 	a.Contracts = contracts.New(a.Records)
+	a.Contracts.UseApprovals(a.Approvals)
 	a.Files = attachments.New(a.Records, maxUpload)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)

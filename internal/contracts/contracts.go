@@ -71,6 +71,9 @@ func (s *Service) prepareContract(ctx context.Context, tx *store.Tx, p *access.P
 		}
 		if old["approved_at"] != nil {
 			rec["approved_at"] = nil // changed after approval: approve again
+			if err := s.withdrawApproval(ctx, tx, p, old.ID()); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -379,6 +382,14 @@ func (s *Service) Checklist(ctx context.Context, p *access.Principal, id string)
 	}
 	cl.CanSign = len(cl.Refusals) == 0
 	return cl, nil
+}
+
+// withdrawApproval ends the approval of a contract changed after it.
+func (s *Service) withdrawApproval(ctx context.Context, tx *store.Tx, p *access.Principal, id string) error {
+	if s.approvals == nil {
+		return nil
+	}
+	return errs.Wrap(s.approvals.Withdraw(ctx, tx, p, id), "contracts: withdraw approval")
 }
 
 func (s *Service) needsApproval(ctx context.Context, q store.Querier, p *access.Principal, c entity.Record) (bool, error) {

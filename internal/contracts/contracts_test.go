@@ -227,6 +227,8 @@ func (f fakeApprovals) Needed(_ context.Context, _ store.Querier, _ *access.Prin
 	return rec.Int("amount") > f.over, nil
 }
 
+func (f fakeApprovals) Withdraw(context.Context, *store.Tx, *access.Principal, string) error { return nil }
+
 func (f fakeApprovals) Submit(ctx context.Context, tx *store.Tx, p *access.Principal, rec entity.Record, _ string) (bool, error) {
 	return f.Needed(ctx, tx, p, rec)
 }
@@ -319,7 +321,6 @@ func TestSigningIsRefusedForEachReason(t *testing.T) {
 
 	// An approval rule: above 5,000.00 the contract is approved first.
 	w.cs.SetApprovals(fakeApprovals{over: 500000})
-	defer w.cs.SetApprovals(nil)
 	if err := sign(today, w.Contact1.ID()); code(err) != "contract_needs_approval" {
 		t.Fatalf("approval needed: %v", err)
 	}
@@ -787,4 +788,70 @@ func countOf(list []string, s string) int {
 		}
 	}
 	return n
+}
+
+// With the approvals mechanism: an admin's rule on contracts over 5,000.00
+// sends a rep's contract to the manager before it may be signed; the
+// manager's approval makes it signable; a change afterwards withdraws it.
+func TestContractApprovalThroughApprovals(t *testing.T) {
+	w := newWorld(t)
+	must := mustFor(t)
+	r := w.App.Records
+	rule := must(r.Create(ctx, w.Admin, "approval_rule", entity.Record{"name": "大额合同需经理审批", "doc_type": "contract",
+		"fact": "amount_fen", "op": crm.OpGt, "value": "500000", "level": int64(1)}))
+	must(r.Create(ctx, w.Admin, "approval_rule_step", entity.Record{"rule_id": rule.ID(), "position": int64(1), "role": access.RoleManager}))
+	c := must(r.Create(ctx, w.Rep1, "contract", entity.Record{"title": "产线改造", "customer_id": w.Cust.ID(), "amount": int64(800000), "signer_contact_id": w.Contact1.ID()}))
+	c = w.ready(t, w.Rep1, c, w.Delivery.UserID, w.Service.UserID)
+	today := time.Now().In(w.App.Loc).Format("2006-01-02")
+	if _, err := w.cs.Sign(ctx, w.Rep1, c.ID(), contracts.SignInput{SignedOn: today}); code(err) != "contract_needs_approval" {
+		t.Fatalf("sign before approval: %v", err)
+	}
+	// A manager signs within their own authority.
+	if cl, err := w.cs.Checklist(ctx, w.Manager, c.ID()); err != nil || cl.NeedsApproval {
+		t.Errorf("the manager's own authority: %+v %v", cl, err)
+	}
+	if _, err := w.cs.Submit(ctx, w.Rep1, c.ID(), 0, ""); code(err) != "reason:approval_reason_required" {
+		t.Errorf("submit without a reason: %v", err)
+	}
+	c = must(w.cs.Submit(ctx, w.Rep1, c.ID(), 0, "首次合作客户，金额较大"))
+	if c.Str("status") != crm.ContractInApproval {
+		t.Fatalf("status %s", c.Str("status"))
+	}
+	ap, err := w.App.Approvals.Current(ctx, w.App.DB.R(), "contract", c.ID())
+	if err != nil || ap == nil || ap.Facts["amount_fen"] == nil {
+		t.Fatalf("approval %+v %v", ap, err)
+	}
+	if _, err := w.App.Approvals.Approve(ctx, w.Manager, ap.ID, 0, "同意签订"); err != nil {
+		t.Fatal(err)
+	}
+	c = w.get(t, w.Rep1, "contract", c.ID())
+	if c.Str("status") != crm.ContractDraft || c["approved_at"] == nil {
+		t.Fatalf("after the manager's approval: %s %v", c.Str("status"), c["approved_at"])
+	}
+	if cl, err := w.cs.Checklist(ctx, w.Rep1, c.ID()); err != nil || !cl.CanSign || !cl.Approved {
+		t.Errorf("approved checklist: %+v %v", cl, err)
+	}
+	// A change after approval withdraws it.
+	c = must(r.Update(ctx, w.Rep1, "contract", c.ID(), 0, entity.Record{"scope": "增加一条产线"}))
+	if c["approved_at"] != nil {
+		t.Error("still approved after a change")
+	}
+	if ap, _ = w.App.Approvals.Current(ctx, w.App.DB.R(), "contract", c.ID()); ap == nil || ap.Status != crm.ApprovalCancelled {
+		t.Errorf("approval after the change: %+v", ap)
+	}
+	c = must(w.cs.ConfirmTerm(ctx, w.Rep1, c.ID(), 0, "scope", true))
+	c = must(w.cs.Submit(ctx, w.Rep1, c.ID(), 0, "范围调整后重新审批"))
+	ap, _ = w.App.Approvals.Current(ctx, w.App.DB.R(), "contract", c.ID())
+	if _, err := w.App.Approvals.Reject(ctx, w.Manager, ap.ID, 0, "价格偏低"); err != nil {
+		t.Fatal(err)
+	}
+	if c = w.get(t, w.Rep1, "contract", c.ID()); c.Str("status") != crm.ContractDraft || c["approved_at"] != nil {
+		t.Errorf("after a rejection: %s %v", c.Str("status"), c["approved_at"])
+	}
+	ev := w.events(t, w.Cust.ID())
+	for _, k := range []string{"contract_submitted", "contract_approval_approved", "contract_approval_rejected"} {
+		if !slices.Contains(ev, k) {
+			t.Errorf("timeline lacks %s", k)
+		}
+	}
 }

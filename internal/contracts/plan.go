@@ -90,6 +90,9 @@ func (s *Service) planChanged(ctx context.Context, tx *store.Tx, p *access.Princ
 	}
 	if c["approved_at"] != nil {
 		set["approved_at"] = nil
+		if err := s.withdrawApproval(ctx, tx, p, c.ID()); err != nil {
+			return err
+		}
 	}
 	e := s.entity("contract")
 	if len(set) > 0 {

@@ -11,12 +11,12 @@ package contracts
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"closeloop/internal/access"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
+	"closeloop/internal/notify"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
@@ -25,10 +25,12 @@ import (
 // rule asks for an approval of a contract as it stands (for this
 // submitter), and submitting it in the caller's transaction (false when
 // no rule applies). The app wires the approvals service in; without it no
-// contract needs approval.
+// contract needs approval. UseApprovals wires the approvals service.
 type Approvals interface {
 	Needed(ctx context.Context, q store.Querier, p *access.Principal, rec entity.Record) (bool, error)
 	Submit(ctx context.Context, tx *store.Tx, p *access.Principal, rec entity.Record, reason string) (bool, error)
+	// Withdraw ends the approval given to a contract changed since.
+	Withdraw(ctx context.Context, tx *store.Tx, p *access.Principal, id string) error
 }
 
 // Service is the contracts service.
@@ -84,22 +86,10 @@ func (s *Service) event(ctx context.Context, tx *store.Tx, p *access.Principal, 
 	return nil
 }
 
-// notify tells a user about a record (a hand-over to acknowledge). It
-// writes the notifications table like the pool does; the approvals
-// branch's notify.Notify replaces it once on main.
+// notify tells a user about a record (a hand-over to acknowledge), in
+// the caller's transaction; the message is the catalogue's notify.<kind>.
 func (s *Service) notify(ctx context.Context, q store.Querier, userID, kind, entityName, id string, data map[string]any) error {
-	if userID == "" {
-		return nil
-	}
-	b, err := json.Marshal(data)
-	if err != nil {
-		return errs.Wrap(err, "contracts: notification data")
-	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO notifications (id, user_id, at, kind, entity, record_id, data) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		store.NewID(), userID, s.now(), kind, entityName, id, string(b)); err != nil {
-		return errs.Wrap(err, "contracts: notify %s", userID)
-	}
-	return nil
+	return errs.Wrap(notify.Notify(ctx, q, userID, kind, entityName, id, data), "contracts: notify")
 }
 
 func nilIfEmpty(s string) any {
