@@ -227,7 +227,9 @@ func (f fakeApprovals) Needed(_ context.Context, _ store.Querier, _ *access.Prin
 	return rec.Int("amount") > f.over, nil
 }
 
-func (f fakeApprovals) Withdraw(context.Context, *store.Tx, *access.Principal, string) error { return nil }
+func (f fakeApprovals) Withdraw(context.Context, *store.Tx, *access.Principal, string) error {
+	return nil
+}
 
 func (f fakeApprovals) Submit(ctx context.Context, tx *store.Tx, p *access.Principal, rec entity.Record, _ string) (bool, error) {
 	return f.Needed(ctx, tx, p, rec)
