@@ -157,11 +157,27 @@ func (s *Service) afterContract(ctx context.Context, tx *store.Tx, p *access.Pri
 			return errs.New(errs.Unprocessable, "contract_signed_kept", "status", st)
 		}
 	case records.Update:
+		if ch.Has("owner_id") {
+			if err := s.followOwner(ctx, tx, p, ch.New); err != nil {
+				return err
+			}
+		}
 		if ch.Has("delivery_owner_id") || ch.Has("service_owner_id") {
 			return s.followRecipients(ctx, tx, p, ch.New)
 		}
 	}
 	return nil
+}
+
+// followOwner hands the hand-over to the contract's new owner: whoever
+// keeps the contract keeps its report.
+func (s *Service) followOwner(ctx context.Context, tx *store.Tx, p *access.Principal, c entity.Record) error {
+	h, err := s.handoverOf(ctx, tx, c.ID())
+	if err != nil || h == nil || h.Str("owner_id") == c.Str("owner_id") {
+		return err
+	}
+	_, err = s.R.SetTx(records.AsProcess(ctx), tx, p, s.entity("handover"), h, entity.Record{"owner_id": c["owner_id"], "team_id": c["team_id"]})
+	return err
 }
 
 // contractData is the timeline data of a contract event.

@@ -760,8 +760,15 @@ func TestAcknowledgementIsOfAVersion(t *testing.T) {
 	if _, err := w.cs.Report(ctx, w.Delivery, h.ID(), 7); errs.KindOf(err) != errs.NotFound {
 		t.Errorf("a version that never was: %v", err)
 	}
+	// Reassigning the contract hands the report over with it.
+	if _, err := w.App.Customers.Assign(ctx, w.Manager, "contract", []string{c.ID()}, w.Rep2.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if hh := w.get(t, w.Rep2, "handover", h.ID()); hh.Str("owner_id") != w.Rep2.UserID {
+		t.Errorf("hand-over owner after reassigning the contract: %s", hh.Str("owner_id"))
+	}
 	// A new delivery owner receives it; the old one loses the grant.
-	if _, err := w.App.Records.Update(ctx, w.Rep1, "contract", c.ID(), 0, entity.Record{"delivery_owner_id": w.Delivery2.UserID}); err != nil {
+	if _, err := w.App.Records.Update(ctx, w.Rep2, "contract", c.ID(), 0, entity.Record{"delivery_owner_id": w.Delivery2.UserID}); err != nil {
 		t.Fatal(err)
 	}
 	if got := pending(w.Delivery2); !slices.Equal(got, []string{h.ID()}) {
