@@ -110,7 +110,8 @@ func (l *loader) contracts(ctx context.Context, _ int) error {
 		if err != nil {
 			return err
 		}
-		moments = append(moments, moment{"contracts", c.ID(), signed.Add(-time.Duration(l.rnd(3, 12) * float64(24*time.Hour)))}, moment{"handovers", h.ID(), signed})
+		moments = append(moments, moment{"contracts", c.ID(), signed.Add(-time.Duration(l.rnd(3, 12) * float64(24*time.Hour)))}, moment{"handovers", h.ID(), signed},
+			moment{"signed", c.ID(), signed})
 		switch i % 4 {
 		case 0: // both read it
 			for _, u := range []*user{d, s} {
@@ -144,13 +145,15 @@ func (l *loader) contracts(ctx context.Context, _ int) error {
 	return l.a.DB.WriteAlone(ctx, func(tx *store.Tx) error {
 		for _, m := range moments {
 			at := m.at.UTC()
-			if _, err := tx.ExecContext(ctx, `UPDATE `+m.table+` SET created_at = $1 WHERE id = $2`, at, m.id); err != nil {
-				return err
-			}
 			kinds := "('contract_created', 'contract_created_from_quote')"
-			if m.table == "handovers" {
+			switch m.table {
+			case "signed":
+				kinds = "('contract_signed')"
+			case "handovers":
 				kinds = "('handover_written')"
-				if _, err := tx.ExecContext(ctx, `UPDATE timeline SET at = $1 WHERE record_id = (SELECT contract_id FROM handovers WHERE id = $2) AND kind = 'contract_signed'`, at, m.id); err != nil {
+			}
+			if m.table != "signed" {
+				if _, err := tx.ExecContext(ctx, `UPDATE `+m.table+` SET created_at = $1 WHERE id = $2`, at, m.id); err != nil {
 					return err
 				}
 			}
