@@ -20,6 +20,7 @@ import (
 	"closeloop/internal/customers"
 	"closeloop/internal/importer"
 	"closeloop/internal/jobs"
+	"closeloop/internal/mail"
 	"closeloop/internal/notify"
 	"closeloop/internal/presales"
 	"closeloop/internal/records"
@@ -72,10 +73,11 @@ type App struct {
 	Contracts *contracts.Service   // contracts, payment plans, signing, hand-overs
 	Files     *attachments.Service // attachments on any record
 	Auth      *auth.Service
-	Admin     *admin.Service
+	Admin     *admin.Service // also the company letterhead: Admin.Company(ctx) for documents
 	Importer  *importer.Service
 	Imports   *importer.Runs
 	Jobs      *jobs.Runner
+	Mail      *mail.Service // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
 }
 
 // Open connects to the database, migrates, seeds shipped defaults and
@@ -106,6 +108,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)
 	a.Jobs = jobs.New(db)
+	a.Mail = mail.New(db, a.Jobs) // registers the mail.send job
 	a.Importer = importer.New(a.Records)
 	a.Imports = importer.NewRuns(a.Importer, a.Jobs)
 	if err := a.seed(ctx); err != nil {
