@@ -298,7 +298,8 @@ func (s *Service) CompanyLogo(ctx context.Context, p *access.Principal) ([]byte,
 
 // LetterheadPreview renders a sample quote on the saved letterhead, so the
 // admin sees the logo, names and contact details as customers will.
-func (s *Service) LetterheadPreview(ctx context.Context, p *access.Principal, lang i18n.Lang, w io.Writer) error {
+// now is the preview's date (in the company's time zone).
+func (s *Service) LetterheadPreview(ctx context.Context, p *access.Principal, lang i18n.Lang, now time.Time, w io.Writer) error {
 	if p == nil || !p.IsAdmin() {
 		return errs.Denied()
 	}
@@ -306,7 +307,7 @@ func (s *Service) LetterheadPreview(ctx context.Context, p *access.Principal, la
 	if err != nil {
 		return err
 	}
-	return pdfdoc.Render(w, SampleDocument(c, lang, time.Now()))
+	return pdfdoc.Render(w, SampleDocument(c, lang, now))
 }
 
 // SampleDocument is the preview's document: a short quote with every part

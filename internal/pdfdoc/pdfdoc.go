@@ -349,11 +349,12 @@ func (r *renderer) newPage() {
 // head is the letterhead's text, laid out once per document.
 type head struct {
 	x, nameW, nameSize float64
-	primary, secondary string
+	primary            []string // one line, or two at a smaller size
+	secondary          string
 	contact            []string
 }
 
-const headRightW = 72.0 // the contact details' column
+const headRightW = 66.0 // the contact details' column
 
 func (r *renderer) layoutHead() *head {
 	c := r.d.Company
@@ -370,12 +371,20 @@ func (r *renderer) layoutHead() *head {
 	if secondary == primary {
 		secondary = ""
 	}
-	// The name shrinks to fit its space, down to 10 pt, then is cut.
+	// The name shrinks to fit one line down to 11 pt; longer ones take two
+	// lines at 11 pt, the second cut if need be.
 	h.nameSize = 15.0
-	for h.nameSize > 10 && r.width(primary, h.nameSize) > h.nameW {
+	for h.nameSize > 11 && r.width(primary, h.nameSize) > h.nameW {
 		h.nameSize -= 0.5
 	}
-	h.primary = fitLine(primary, h.nameW, func(s string) float64 { return r.width(s, h.nameSize) })
+	h.primary = []string{primary}
+	if r.width(primary, h.nameSize) > h.nameW {
+		lines := r.wrapAt(primary, h.nameW, h.nameSize)
+		if len(lines) > 2 {
+			lines = []string{lines[0], fitLine(strings.Join(lines[1:], " "), h.nameW, func(s string) float64 { return r.width(s, h.nameSize) })}
+		}
+		h.primary = lines
+	}
 	h.secondary = fitLine(secondary, h.nameW, func(s string) float64 { return r.width(s, sizeSmall) })
 	// Contact details, right-aligned, at most four lines.
 	var lines []string
@@ -420,16 +429,24 @@ func (r *renderer) letterhead() {
 	r.setSize(h.nameSize)
 	r.color(colText)
 	r.bold(true, colText)
-	r.text(h.x, headTop, h.nameW, 8, h.primary, Left)
+	y := headTop
+	lh := h.nameSize * 0.3528 * 1.3
+	if len(h.primary) == 1 {
+		lh = 8
+	}
+	for _, s := range h.primary {
+		r.text(h.x, y, h.nameW, lh, s, Left)
+		y += lh
+	}
 	r.bold(false, colText)
 	if h.secondary != "" {
 		r.setSize(sizeSmall)
 		r.color(colMuted)
-		r.text(h.x, headTop+8, h.nameW, 5, h.secondary, Left)
+		r.text(h.x, y, h.nameW, 5, h.secondary, Left)
 	}
 	r.setSize(7.5)
 	r.color(colMuted)
-	lh := lineH(7.5)
+	lh = lineH(7.5)
 	for i, s := range h.contact {
 		r.text(marginX+contentW-headRightW, headTop+float64(i)*lh, headRightW, lh, s, Right)
 	}

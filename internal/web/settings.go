@@ -14,12 +14,20 @@ type section struct {
 	Title, Text, Href string
 }
 
+// settingsLink is a card of the settings index: its title and text are
+// the catalogue's "set.<key>" and "set.<key>_text".
+type settingsLink struct{ key, href string }
+
+// settingsSections are the settings pages of later areas, added from init
+// in each area's own file; they follow the core ones.
+var settingsSections []settingsLink
+
 func (s *Server) settingsIndex(c *rc) error {
 	sp := &settingsPage{base: c.newBase(c.T("nav.settings"), "settings")}
-	for _, k := range []struct{ key, href string }{
+	for _, k := range append([]settingsLink{
 		{"users", "/settings/users"}, {"teams", "/settings/teams"}, {"roles", "/settings/roles"},
 		{"picklists", "/settings/picklists"}, {"fields", "/settings/fields"}, {"pool", "/settings/pool"}, {"audit", "/settings/audit"},
-	} {
+	}, settingsSections...) {
 		sp.Sections = append(sp.Sections, section{Title: c.T("set." + k.key), Text: c.T("set." + k.key + "_text"), Href: k.href})
 	}
 	return c.render(http.StatusOK, "settings", sp)

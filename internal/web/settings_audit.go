@@ -54,7 +54,7 @@ func (s *Server) auditPage(c *rc) error {
 		seen[e.Name] = true
 		ap.Entities = append(ap.Entities, option{Value: e.Name, Label: e.Label.In(c.L), Selected: e.Name == ap.Entity})
 	}
-	for _, other := range []string{"role", "picklist", "custom_field", "settings", "api_token"} {
+	for _, other := range []string{"role", "picklist", "custom_field", "settings", "api_token", "mail"} {
 		ap.Entities = append(ap.Entities, option{Value: other, Label: c.T("audit.entity." + other), Selected: other == ap.Entity})
 	}
 	ap.Users = append([]option{{Value: "", Label: c.T("filter.any")}}, c.activeUsers()...)
