@@ -265,13 +265,16 @@ func benchQuote() Document {
 }
 
 // BenchmarkRenderQuote renders a 20-line quote one at a time and reports
-// the p50/p95/p99 of single renders besides the mean (docs/performance.md).
+// the p50/p95/p99 of single renders besides the mean, and the CPU time a
+// render costs (which other load on the machine does not inflate; see
+// docs/performance.md).
 func BenchmarkRenderQuote(b *testing.B) {
 	d := benchQuote()
 	_ = Render(io.Discard, d) // the font's coverage table is built once per process
 	b.ReportAllocs()
 	var size int
 	var took []time.Duration
+	cpu0 := cpuTime()
 	for b.Loop() {
 		t0 := time.Now()
 		var buf bytes.Buffer
@@ -281,6 +284,7 @@ func BenchmarkRenderQuote(b *testing.B) {
 		took = append(took, time.Since(t0))
 		size = buf.Len()
 	}
+	cpu := cpuTime() - cpu0
 	slices.Sort(took)
 	q := func(f float64) float64 {
 		return float64(took[min(len(took)-1, int(f*float64(len(took))))].Microseconds()) / 1000
@@ -289,6 +293,7 @@ func BenchmarkRenderQuote(b *testing.B) {
 	b.ReportMetric(q(0.95), "p95-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(float64(size), "bytes/pdf")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(took)), "cpu-ms/op")
 }
 
 // BenchmarkRenderQuoteParallel renders quotes on every core at once, as a
