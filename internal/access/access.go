@@ -122,6 +122,11 @@ var CatalogueEntities = []string{"product", "price_list", "price_list_item"}
 // delivery, after-sales and finance read it; acknowledgements are written
 // by their process only.
 var HandoverEntities = []string{"handover", "handover_ack"}
+// FulfilmentEntities are the records of fulfilment: deliveries with their
+// lines and tracking, supply problems, installation/commissioning/training
+// tasks with their checklists. Delivery coordinators keep them; sales reps
+// read those of their customers.
+var FulfilmentEntities = []string{"delivery", "delivery_line", "delivery_event", "supply_problem", "service_task", "task_check_item"}
 
 // RoleFinance records invoices and payments and watches receivables.
 const RoleFinance = "finance"
@@ -239,6 +244,9 @@ func DefaultRoles() []Role {
 	finance.Perms["payment_instalment"] = Perm{Read: All, Write: All, Create: true, Export: true, Import: true}
 	roles = append(roles, finance)
 	for i := range roles {
+		fulfilment(&roles[i])
+	}
+	for i := range roles {
 		roles[i].Perms = directory(roles[i].Perms, roles[i].Admin)
 		approvals(&roles[i])
 	}
@@ -263,6 +271,52 @@ func approvals(r *Role) {
 		} else {
 			r.Perms[e] = Perm{Read: All}
 		}
+	}
+}
+
+// fulfilment gives a shipped role its rights on fulfilment: delivery
+// coordinators keep orders, deliveries, tasks and supply problems; sales
+// reps read their customers' orders and deliveries (through the customer)
+// and may log and follow supply problems (a price or payment problem is
+// theirs); service engineers read everything and log quality problems;
+// tracking updates are written by processes only. Engineers tick their
+// tasks' checklists through the task's process, not by these rights.
+func fulfilment(r *Role) {
+	set := func(p Perm) {
+		for _, e := range FulfilmentEntities {
+			r.Perms[e] = p
+		}
+	}
+	keep := Perm{Read: All, Write: All, Create: true, Export: true, Import: true}
+	follow := func(s Scope) Perm { return Perm{Read: s, Write: Own, Create: true, Export: true} }
+	switch r.Code {
+	case RoleAdmin:
+		set(Perm{Read: All, Write: All, Delete: All, Create: true, Export: true, Import: true})
+	case RoleManager:
+		set(Perm{Read: Team, Write: Team, Delete: Team, Create: true, Export: true, Import: true})
+	case RoleDelivery:
+		set(keep)
+		for _, e := range []string{"supply_problem", "service_task", "task_check_item"} {
+			r.Perms[e] = Perm{Read: All, Write: All, Delete: All, Create: true, Export: true, Import: true}
+		}
+	case RoleSales:
+		set(Perm{Read: Own, Export: true})
+		r.Perms["supply_problem"] = follow(Own)
+		// Orders are kept by delivery coordinators; reps read their customers'.
+		for _, e := range []string{"sales_order", "order_line"} {
+			r.Perms[e] = Perm{Read: Own, Export: true}
+		}
+	case RoleService, RoleFinance:
+		set(Perm{Read: All, Export: true})
+		r.Perms["supply_problem"] = follow(All)
+	case RolePresalesManager:
+		set(Perm{Read: All, Export: true})
+	case RolePresales:
+		set(Perm{Read: Own})
+	}
+	if p, ok := r.Perms["delivery_event"]; ok {
+		p.Write, p.Delete, p.Create, p.Import = None, None, false, false
+		r.Perms["delivery_event"] = p
 	}
 }
 

@@ -294,7 +294,9 @@ var SalesOrder = (&entity.Entity{
 	Name: "sales_order", Resource: "orders", Table: "sales_orders",
 	Label: i18n.T("订单", "Order"), Plural: i18n.T("订单", "Orders"),
 	Title: "number", Subtitle: "customer_name",
-	Vis:        entity.Visibility{Owned: true, Grants: true},
+	// Sales reps read the orders of their customers (fulfilment): visible
+	// through the customer as well as by owner.
+	Vis:        entity.Visibility{Owned: true, Grants: true, Parents: []string{"customer_id"}},
 	SoftDelete: true, Customizable: true,
 	Fields: []*entity.Field{
 		{Name: "number", Label: i18n.T("订单号", "Number"), Kind: entity.Text, MaxLen: 40, Flags: entity.ReadOnly | f | s | entity.Listed | entity.Search | entity.Export | entity.NotNull},
@@ -302,6 +304,8 @@ var SalesOrder = (&entity.Entity{
 		{Name: "customer_name", Label: i18n.T("客户名称", "Customer name"), Kind: entity.Text, Flags: entity.ReadOnly | f | entity.Export},
 		{Name: "contract_id", Label: i18n.T("合同", "Contract"), Kind: entity.Ref, Ref: "contract", Flags: f | entity.Export | entity.Import | entity.Listed},
 		{Name: "quote_id", Label: i18n.T("报价单", "Quote"), Kind: entity.Ref, Ref: "quote", Flags: f | entity.Export | entity.Import},
+		{Name: "opportunity_id", Label: i18n.T("商机", "Opportunity"), Kind: entity.Ref, Ref: "opportunity", Flags: entity.ReadOnly | f | entity.Export},
+		{Name: "handover_id", Label: i18n.T("交接报告", "Hand-over report"), Kind: entity.Text, MaxLen: 36, Flags: entity.ReadOnly | entity.Hidden},
 		{Name: "status", Label: i18n.T("状态", "Status"), Kind: entity.Select, Options: OrderStatuses, Default: OrderDraft, Flags: entity.ReadOnly | f | s | entity.Export | entity.Listed | entity.NotNull},
 		{Name: "requested_date", Label: i18n.T("要求交货日期", "Requested delivery"), Kind: entity.Date, Flags: std | entity.Listed},
 		{Name: "currency", Label: i18n.T("币种", "Currency"), Kind: entity.Select, Options: Currencies, Default: "CNY", Flags: std | entity.NotNull},
@@ -318,9 +322,10 @@ var OrderLine = (&entity.Entity{
 	Name: "order_line", Resource: "order-lines", Table: "order_lines",
 	Label: i18n.T("订单明细", "Order line"), Plural: i18n.T("订单明细", "Order lines"),
 	Title: "name", DefaultSort: "position",
-	Vis: entity.Visibility{Parents: []string{"order_id"}},
+	Vis: entity.Visibility{Parents: []string{"order_id", "customer_id"}},
 	Fields: []*entity.Field{
 		{Name: "order_id", Label: i18n.T("订单", "Order"), Kind: entity.Ref, Ref: "sales_order", Required: true, Flags: f | entity.Export | entity.Import | entity.Listed | entity.NotNull},
+		{Name: "customer_id", Label: i18n.T("客户", "Customer"), Kind: entity.Ref, Ref: "customer", Flags: entity.ReadOnly | f | entity.Export},
 		{Name: "position", Label: i18n.T("序号", "No."), Kind: entity.Integer, Required: true, Min: ptr(1), Max: ptr(10000), Flags: std | entity.Listed | entity.NotNull},
 		{Name: "product_id", Label: i18n.T("产品", "Product"), Kind: entity.Ref, Ref: "product", Flags: f | entity.Export | entity.Import | entity.Listed},
 		{Name: "name", Label: i18n.T("名称", "Name"), Kind: entity.Text, Required: true, Flags: std | entity.Listed | entity.NotNull},
