@@ -18,6 +18,7 @@ import (
 	"closeloop/internal/contracts"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
+	"closeloop/internal/fulfilment"
 	"closeloop/internal/importer"
 	"closeloop/internal/jobs"
 	"closeloop/internal/mail"
@@ -68,16 +69,19 @@ type App struct {
 	Records   *records.Service
 	Customers *customers.Service
 	Presales  *presales.Service
-	Approvals *approvals.Service   // approvals of any document type; areas Register theirs
-	Notify    *notify.Service      // users' notifications
-	Contracts *contracts.Service   // contracts, payment plans, signing, hand-overs
-	Files     *attachments.Service // attachments on any record
-	Auth      *auth.Service
-	Admin     *admin.Service // also the company letterhead: Admin.Company(ctx) for documents
-	Importer  *importer.Service
-	Imports   *importer.Runs
-	Jobs      *jobs.Runner
-	Mail      *mail.Service // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
+	Approvals *approvals.Service // approvals of any document type; areas Register theirs
+	Notify    *notify.Service    // users' notifications
+	Contracts *contracts.Service // contracts, payment plans, signing, hand-overs
+	// Fulfilment runs orders, stock, deliveries and their sign-off, supply
+	// problems and installation/training tasks.
+	Fulfilment *fulfilment.Service
+	Files      *attachments.Service // attachments on any record
+	Auth       *auth.Service
+	Admin      *admin.Service // also the company letterhead: Admin.Company(ctx) for documents
+	Importer   *importer.Service
+	Imports    *importer.Runs
+	Jobs       *jobs.Runner
+	Mail       *mail.Service // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
 }
 
 // Open connects to the database, migrates, seeds shipped defaults and
@@ -104,6 +108,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Presales = presales.New(a.Records)
 	a.Contracts = contracts.New(a.Records)
 	a.Contracts.UseApprovals(a.Approvals)
+	a.Fulfilment = fulfilment.New(a.Records)
 	a.Files = attachments.New(a.Records, maxUpload)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)

@@ -282,19 +282,21 @@ func CheckReceipt(lines []ReceiptLine) error {
 }
 
 // Discrepancies lists what a sign-off revealed, one entry per kind in a
-// fixed order: lines received short, lines flagged damaged, lines flagged
-// as the wrong item.
+// fixed order: lines received short (without a flag), lines flagged
+// damaged, lines flagged as the wrong item. A flagged line is its flag's
+// problem only, whatever it lacks: the damaged units are what is short.
 func Discrepancies(lines []ReceiptLine) []Discrepancy {
 	var short, damage, wrong []int
 	for i, l := range lines {
-		if l.Received < l.Shipped {
-			short = append(short, i)
-		}
 		switch l.Issue {
 		case IssueDamage:
 			damage = append(damage, i)
 		case IssueWrongItem:
 			wrong = append(wrong, i)
+		default:
+			if l.Received < l.Shipped {
+				short = append(short, i)
+			}
 		}
 	}
 	var out []Discrepancy

@@ -159,7 +159,7 @@ func TestReceiptAndDiscrepancies(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := Discrepancies(lines)
-	want := []Discrepancy{{ProblemShortQuantity, []int{1, 3}}, {ProblemDamage, []int{2}}, {ProblemWrongItem, []int{3}}}
+	want := []Discrepancy{{ProblemShortQuantity, []int{1}}, {ProblemDamage, []int{2}}, {ProblemWrongItem, []int{3}}}
 	if len(got) != len(want) {
 		t.Fatalf("discrepancies %v", got)
 	}

@@ -649,6 +649,12 @@ func (db *DB) ListEach(ctx context.Context, e *entity.Entity, wheres []string, a
 	return out, rows.Err()
 }
 
+// SelectWhere is ListWhere on a given querier: a process reading the rows
+// it is about to change inside its own transaction.
+func (db *DB) SelectWhere(ctx context.Context, q Querier, e *entity.Entity, where string, args []any, order string, limit int) ([]entity.Record, error) {
+	return db.selectWhere(ctx, q, e, where, args, order, limit)
+}
+
 // selectWhere reads the records of e matching where, in order.
 func (db *DB) selectWhere(ctx context.Context, q Querier, e *entity.Entity, where string, args []any, order string, limit int) ([]entity.Record, error) {
 	rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM %s t WHERE %s ORDER BY %s LIMIT %d`, db.selectList(e, "t"), e.Table, where, order, limit), args...)

@@ -1,0 +1,175 @@
+// Package fulfilment runs the second half of in-sales (售中): orders from a
+// signed contract, an accepted quote or typed in, with their lines; the
+// stock check and reservation; deliveries (one or more per order) with
+// batch, production date, packaging, carrier and tracking, whose shipping
+// consumes the reserved stock; the customer's sign-off (签收) through an
+// unguessable, expiring, single-use link; supply problems, opened by hand
+// or by a sign-off's discrepancies and followed to resolution; and
+// installation, commissioning and training tasks with checklists and the
+// customer's acceptance (验收) through the same kind of link.
+//
+// The rules are pure (crm/fulfilment.go); this package reads and writes
+// through the record service (validation, audit, index, hooks) and plain
+// engine-neutral SQL where a process needs a conditional update (stock).
+package fulfilment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"closeloop/internal/access"
+	"closeloop/internal/entity"
+	"closeloop/internal/errs"
+	"closeloop/internal/records"
+	"closeloop/internal/store"
+)
+
+// Service is the fulfilment service.
+type Service struct {
+	R  *records.Service
+	DB *store.DB
+	// Company names our company on the customer's public pages (nil: none).
+	Company CompanyFunc
+
+	nowFunc func() time.Time
+}
+
+// New creates the service and registers its hooks on r.
+func New(r *records.Service) *Service {
+	s := &Service{R: r, DB: r.DB, nowFunc: store.Now}
+	s.registerOrders()
+	s.registerDeliveries()
+	s.registerProblems()
+	s.registerTasks()
+	return s
+}
+
+// SetClock replaces the clock (tests: expired links, dates).
+func (s *Service) SetClock(now func() time.Time) { s.nowFunc = now }
+
+func (s *Service) now() time.Time { return entity.CanonTime(s.nowFunc()) }
+
+func (s *Service) today() string { return s.now().In(s.R.Loc).Format(entity.DateLayout) }
+
+func (s *Service) entity(name string) *entity.Entity { return s.R.Schema().Entity(name) }
+
+// Document number prefixes (store.MonthlyNumber): SO-202612-0001 …
+const (
+	orderPrefix    = "SO"
+	deliveryPrefix = "FH"
+	problemPrefix  = "WT"
+	taskPrefix     = "RW"
+)
+
+func (s *Service) number(ctx context.Context, tx *store.Tx, prefix string) (string, error) {
+	n, err := s.DB.MonthlyNumber(ctx, tx, prefix, 4, s.now())
+	if err != nil {
+		return "", fmt.Errorf("fulfilment: number %s: %w", prefix, err)
+	}
+	return n, nil
+}
+
+func fieldErr(field, code string, args ...any) error {
+	fe := errs.FieldError{Field: field, Code: code}
+	if len(args) > 0 {
+		fe.Args = map[string]any{}
+		for i := 0; i+1 < len(args); i += 2 {
+			fe.Args[args[i].(string)] = args[i+1]
+		}
+	}
+	return errs.Validation([]errs.FieldError{fe})
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func checkVersion(rec entity.Record, version int64) error {
+	if version != 0 && rec.Version() != version {
+		return errs.Stale()
+	}
+	return nil
+}
+
+func cleanID(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
+
+// event writes a line of the customer report.
+func (s *Service) event(ctx context.Context, tx *store.Tx, p *access.Principal, customerID, kind, entityName, id string, data map[string]any) error {
+	if customerID == "" {
+		return nil
+	}
+	return s.DB.AddEvent(ctx, tx, store.Event{CustomerID: customerID, ActorID: p.UserID, Kind: kind, Entity: entityName, RecordID: id, Data: data})
+}
+
+// notify tells a user about something of theirs (a discrepancy on their
+// order). Seam: when internal/notify lands (branch approvals), this calls
+// its Notify; until then it writes the notifications table the way the
+// pool's reminders do.
+func (s *Service) notify(ctx context.Context, q store.Querier, userID, kind, entityName, id string, data map[string]any) error {
+	if userID == "" {
+		return nil
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO notifications (id, user_id, at, kind, entity, record_id, data) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		store.NewID(), userID, s.now(), kind, entityName, id, string(b))
+	if err != nil {
+		return fmt.Errorf("fulfilment: notify: %w", err)
+	}
+	return nil
+}
+
+// latestHandover is the newest hand-over report (客户需求总结报告) of a
+// customer, which every later order, delivery and task links to. The
+// hand-over is built on branch contracts; until its entity is declared
+// this finds none, and the orders' handover_id stays empty. When it lands
+// it is read here by its customer (or through its contract's customer).
+func (s *Service) latestHandover(ctx context.Context, q store.Querier, customerID string) (string, error) {
+	he := s.entity("handover")
+	if he == nil || customerID == "" {
+		return "", nil
+	}
+	del := ""
+	if he.SoftDelete {
+		del = " AND h.deleted_at IS NULL"
+	}
+	var query string
+	switch {
+	case he.Field("customer_id") != nil:
+		query = `SELECT h.id FROM ` + he.Table + ` h WHERE h.customer_id = $1` + del + ` ORDER BY h.created_at DESC, h.id DESC LIMIT 1`
+	case he.Field("contract_id") != nil:
+		query = `SELECT h.id FROM ` + he.Table + ` h JOIN contracts c ON c.id = h.contract_id WHERE c.customer_id = $1` + del + ` ORDER BY h.created_at DESC, h.id DESC LIMIT 1`
+	default:
+		return "", nil
+	}
+	ids, err := store.Strings(ctx, q, query, customerID)
+	if err != nil {
+		return "", fmt.Errorf("fulfilment: hand-over of customer: %w", err)
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	return ids[0], nil
+}
+
+type ctxKey int
+
+const linesGivenKey ctxKey = 1
+
+// withLines marks a create whose lines the caller writes itself, so the
+// hooks do not fill default lines (from the quote, from the order).
+func withLines(ctx context.Context) context.Context { return context.WithValue(ctx, linesGivenKey, true) }
+
+func linesGiven(ctx context.Context) bool { v, _ := ctx.Value(linesGivenKey).(bool); return v }
+
+// system is the principal of the customer's own steps (sign-off,
+// acceptance): they come through a link, not a staff login.
+func system() *access.Principal { return access.SystemPrincipal() }
