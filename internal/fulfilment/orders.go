@@ -642,7 +642,9 @@ func (s *Service) Reserve(ctx context.Context, p *access.Principal, id string, v
 			}
 			res.Lines = append(res.Lines, ReserveLine{OrderLineID: l.OrderLineID, Name: l.Name, Need: l.Need, Reserved: got, Short: l.Need - got})
 		}
-		sort.SliceStable(res.Lines, func(i, j int) bool { return positionOf(ls, res.Lines[i].OrderLineID) < positionOf(ls, res.Lines[j].OrderLineID) })
+		sort.SliceStable(res.Lines, func(i, j int) bool {
+			return positionOf(ls, res.Lines[i].OrderLineID) < positionOf(ls, res.Lines[j].OrderLineID)
+		})
 		if len(changes) > 0 {
 			if err := s.DB.Audit(ctx, tx, store.AuditEntry{ActorID: p.UserID, Entity: "sales_order", RecordID: o.ID(), Action: "reserve", Changes: changes, RequestID: records.RequestID(ctx)}); err != nil {
 				return err

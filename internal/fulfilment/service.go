@@ -166,7 +166,9 @@ const linesGivenKey ctxKey = 1
 
 // withLines marks a create whose lines the caller writes itself, so the
 // hooks do not fill default lines (from the quote, from the order).
-func withLines(ctx context.Context) context.Context { return context.WithValue(ctx, linesGivenKey, true) }
+func withLines(ctx context.Context) context.Context {
+	return context.WithValue(ctx, linesGivenKey, true)
+}
 
 func linesGiven(ctx context.Context) bool { v, _ := ctx.Value(linesGivenKey).(bool); return v }
 
