@@ -2,6 +2,7 @@ package fulfilment
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -381,8 +382,11 @@ func (s *Service) openDiscrepancies(ctx context.Context, tx *store.Tx, d entity.
 	if len(found) == 0 {
 		return nil
 	}
-	var owner string
-	_ = tx.QueryRowContext(ctx, `SELECT coalesce(owner_id, '') FROM sales_orders WHERE id = $1`, d.Str("order_id")).Scan(&owner)
+	var ownerID sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT owner_id FROM sales_orders WHERE id = $1`, d.Str("order_id")).Scan(&ownerID); err != nil {
+		return fmt.Errorf("fulfilment: order's owner: %w", err)
+	}
+	owner := ownerID.String
 	p := system()
 	for _, f := range found {
 		kind := optionLabelOf(crm.ProblemKinds, f.Kind)
