@@ -97,6 +97,25 @@ func (a *Service) Login(ctx context.Context, email, password, ip string) (*store
 	return u, nil
 }
 
+// Throttle answers TooMany (with the seconds to wait) while key must wait
+// after repeated failures: the sign-in throttle, reused for other secrets
+// people could guess at, such as the customers' public links (keyed by
+// their address).
+func (a *Service) Throttle(ctx context.Context, key string) error {
+	at, err := a.DB.LoginAttempt(ctx, key)
+	if err != nil {
+		return err
+	}
+	if now := a.Now(); at.BlockedUntil.After(now) {
+		return errs.New(errs.TooMany, "too_many_attempts", "seconds", int(at.BlockedUntil.Sub(now).Seconds()+0.999))
+	}
+	return nil
+}
+
+// Failed counts a failure against key for Throttle: a few are free, then
+// each must wait longer (at most 15 minutes).
+func (a *Service) Failed(ctx context.Context, key string) error { return a.fail(ctx, key, a.Now()) }
+
 func (a *Service) fail(ctx context.Context, key string, now time.Time) error {
 	at, err := a.DB.LoginAttempt(ctx, key)
 	if err != nil {

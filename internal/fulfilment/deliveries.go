@@ -261,6 +261,26 @@ func (s *Service) writeDeliveryLines(ctx context.Context, tx *store.Tx, p *acces
 	return nil
 }
 
+// Remaining says, per line of an order p may see, what is still free for a
+// new delivery (goods and typed lines; services are fulfilled by tasks).
+func (s *Service) Remaining(ctx context.Context, p *access.Principal, orderID string) (map[string]int64, error) {
+	o, err := s.R.Get(ctx, p, "sales_order", cleanID(orderID))
+	if err != nil {
+		return nil, err
+	}
+	rem, info, err := s.remaining(ctx, s.DB.R(), o.ID(), "")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for _, li := range info {
+		if li.kind != "service" {
+			out[li.id] = rem[li.id].Left()
+		}
+	}
+	return out, nil
+}
+
 // DeliveryInput is a delivery to plan or change: its own fields and, when
 // Lines is not nil, its lines (order_line_id, quantity, batch_no,
 // production_date). Planning without lines plans all that remains.
@@ -371,7 +391,7 @@ type TrackInput struct {
 
 // Track records a tracking update. Shipping consumes the stock of the
 // delivery's goods (what the order reserved, and any part not reserved
-// from what is available: 422 insufficient_stock when it is not there);
+// from what is available: 422 delivery_insufficient_stock when it is not there);
 // delivered marks the arrival; cancelling (only before shipping) frees
 // what it planned. Signing is the receiver's (the sign-off link).
 func (s *Service) Track(ctx context.Context, p *access.Principal, id string, in TrackInput) (entity.Record, error) {
@@ -442,7 +462,7 @@ func (s *Service) Track(ctx context.Context, p *access.Principal, id string, in 
 		data := map[string]any{"title": d.Str("number")}
 		switch {
 		case to == crm.DeliveryShipped && cur != to:
-			data["carrier"], data["tracking_no"] = d.Str("carrier"), d.Str("tracking_no")
+			data["note"] = strings.TrimSpace(d.Str("carrier") + " " + d.Str("tracking_no"))
 			if err := s.event(ctx, tx, p, d.Str("customer_id"), "delivery_shipped", de.Name, d.ID(), data); err != nil {
 				return err
 			}
@@ -512,7 +532,7 @@ func (s *Service) ship(ctx context.Context, tx *store.Tx, p *access.Principal, d
 			if errors.Is(err, sql.ErrNoRows) {
 				var avail int64
 				_ = tx.QueryRowContext(ctx, `SELECT stock_qty - reserved_qty FROM products WHERE id = $1`, l.Str("product_id")).Scan(&avail)
-				return errs.New(errs.Unprocessable, "insufficient_stock", "name", l.Str("name"), "need", q-r, "available", max(avail, 0))
+				return errs.New(errs.Unprocessable, "delivery_insufficient_stock", "name", l.Str("name"), "need", q-r, "available", max(avail, 0))
 			}
 			if err != nil {
 				return fmt.Errorf("fulfilment: take stock: %w", err)

@@ -159,7 +159,7 @@ const (
 
 // errLinkUnknown answers every link that does not exist (or was replaced):
 // the same 404 for all, revealing nothing.
-func errLinkUnknown() error { return errs.New(errs.NotFound, "link_not_found") }
+func errLinkUnknown() error { return errs.New(errs.NotFound, "public_link_not_found") }
 
 // findLink resolves a token to its link: NotFound for an unknown,
 // malformed or replaced token.
@@ -197,8 +197,8 @@ func (s *Service) linkState(l *linkRow) string {
 
 // useLink marks a link used by ip, only if it still is open: of two
 // confirmations sent at once exactly one gets through. The other learns
-// whether the link was used (409 link_used) or has expired (410-like
-// link_expired).
+// whether the link was used (409 public_link_used) or has expired (410-like
+// public_link_expired).
 func (s *Service) useLink(ctx context.Context, tx *store.Tx, l *linkRow, ip string) error {
 	now := s.now()
 	r, err := tx.ExecContext(ctx, `UPDATE public_links SET used_at = $1, used_ip = $2 WHERE id = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1`,
@@ -215,11 +215,11 @@ func (s *Service) useLink(ctx context.Context, tx *store.Tx, l *linkRow, ip stri
 	}
 	switch {
 	case !store.ScanTime(used).IsZero():
-		return errs.New(errs.Conflict, "link_used")
+		return errs.New(errs.Conflict, "public_link_used")
 	case !store.ScanTime(revoked).IsZero():
 		return errLinkUnknown()
 	}
-	return errs.New(errs.Unprocessable, "link_expired")
+	return errs.New(errs.Unprocessable, "public_link_expired")
 }
 
 // linkURL is the full address of a link when the public base URL is

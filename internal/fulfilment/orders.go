@@ -66,13 +66,13 @@ func (s *Service) prepareOrder(ctx context.Context, tx *store.Tx, p *access.Prin
 		case cust == "":
 			rec["customer_id"] = src.customerID
 		case cust != src.customerID:
-			return fieldErr("customer_id", "customer_not_of_"+src.entity)
+			return fieldErr("customer_id", "order_customer_not_of_"+src.entity)
 		}
 		if src.quoteID != "" {
 			if q := rec.Str("quote_id"); q == "" {
 				rec["quote_id"] = src.quoteID
 			} else if q != src.quoteID {
-				return fieldErr("quote_id", "quote_not_of_contract")
+				return fieldErr("quote_id", "order_quote_not_of_contract")
 			}
 		}
 		rec["opportunity_id"] = nilIfEmpty(src.opportunityID)
@@ -157,7 +157,11 @@ func (s *Service) afterOrder(ctx context.Context, tx *store.Tx, p *access.Princi
 		} else if q := rec.Str("quote_id"); q != "" {
 			src = s.numberOf(ctx, tx, "quotes", q)
 		}
-		return s.event(ctx, tx, p, rec.Str("customer_id"), "order_created", "sales_order", rec.ID(), map[string]any{"title": rec.Str("number"), "source": src})
+		kind, data := "order_created", map[string]any{"title": rec.Str("number")}
+		if src != "" {
+			kind, data["source"] = "order_created_from", src
+		}
+		return s.event(ctx, tx, p, rec.Str("customer_id"), kind, "sales_order", rec.ID(), data)
 	case records.Delete:
 		// An order with reservations or deliveries holds stock and history:
 		// it is cancelled (which releases them), not deleted.

@@ -31,7 +31,7 @@ func TestOrderFromContractTakesTheQuoteLines(t *testing.T) {
 	if o.Int("total") != 552000 {
 		t.Errorf("total %d, want the quote lines' 552000", o.Int("total"))
 	}
-	if kinds(t, e, e.Customer.ID())["order_created"] != 1 {
+	if kinds(t, e, e.Customer.ID())["order_created_from"] != 1 {
 		t.Error("no order_created on the customer's timeline")
 	}
 	// Second order of the month: the next number.
@@ -53,7 +53,7 @@ func TestOrderFromContractTakesTheQuoteLines(t *testing.T) {
 	}
 	other := e.Fixture.Customer(t, e.Rep1, "芜湖奇瑞汽车股份有限公司")
 	_, err = e.F.CreateOrder(ctx, e.Coord, fulfilment.OrderInput{Order: entity.Record{"contract_id": c, "customer_id": other.ID()}})
-	if fieldCode(err) != "customer_id:customer_not_of_contract" {
+	if fieldCode(err) != "customer_id:order_customer_not_of_contract" {
 		t.Errorf("another customer: %v", err)
 	}
 	// From an accepted quote directly, lines given: the given lines win.
@@ -306,7 +306,7 @@ func TestDeliveriesAgainstTheOrder(t *testing.T) {
 	if _, err := e.App.Records.Update(ctx, e.Coord, "product", e.Sensor.ID(), 0, entity.Record{"stock_qty": int64(1)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.F.Track(ctx, e.Coord, d2.ID(), fulfilment.TrackInput{Status: crm.DeliveryShipped}); errs.CodeOf(err) != "insufficient_stock" {
+	if _, err := e.F.Track(ctx, e.Coord, d2.ID(), fulfilment.TrackInput{Status: crm.DeliveryShipped}); errs.CodeOf(err) != "delivery_insufficient_stock" {
 		t.Errorf("ship without stock: %v", err)
 	}
 	if s, _ := e.stock(t, e.Sensor.ID()); s != 1 {

@@ -70,7 +70,7 @@ func (s *Service) deriveCustomer(ctx context.Context, tx *store.Tx, rec entity.R
 			case c == "":
 				rec["customer_id"] = cust
 			case c != cust:
-				return fieldErr("customer_id", "customer_not_of_order")
+				return fieldErr("customer_id", "fulfilment_customer_not_of_order")
 			}
 		}
 	}

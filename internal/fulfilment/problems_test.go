@@ -32,7 +32,9 @@ func TestSupplyProblemToResolution(t *testing.T) {
 	if _, err := e.App.Records.Update(ctx, e.Coord, "supply_problem", sp.ID(), sp.Version(), entity.Record{"status": crm.ProblemClosed}); fieldCode(err) != "status:read_only" {
 		t.Errorf("status by edit: %v", err)
 	}
-	step := func(in fulfilment.ProblemInput) (entity.Record, error) { return e.F.StepProblem(ctx, e.Coord, sp.ID(), in) }
+	step := func(in fulfilment.ProblemInput) (entity.Record, error) {
+		return e.F.StepProblem(ctx, e.Coord, sp.ID(), in)
+	}
 	if _, err := step(fulfilment.ProblemInput{Step: crm.ProblemStepResolve}); errs.CodeOf(err) != "supply_problem_resolution_required" || errs.KindOf(err) != errs.Unprocessable {
 		t.Errorf("resolve without resolution: %v", err)
 	}
@@ -157,7 +159,7 @@ func TestTaskWithChecklistAndAcceptance(t *testing.T) {
 	if _, err := e.F.Accept(ctx, l.Token, "1.2.3.4", fulfilment.AcceptInput{Name: "李主任", Reason: "光源亮度不足"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.F.Accept(ctx, l.Token, "1.2.3.4", fulfilment.AcceptInput{Accept: true, Name: "李主任"}); errs.CodeOf(err) != "link_used" {
+	if _, err := e.F.Accept(ctx, l.Token, "1.2.3.4", fulfilment.AcceptInput{Accept: true, Name: "李主任"}); errs.CodeOf(err) != "public_link_used" {
 		t.Errorf("reused: %v", err)
 	}
 	task, _, _ = e.F.Task(ctx, e.Coord, task.ID())

@@ -112,7 +112,7 @@ type PublicView struct {
 type CompanyFunc func(ctx context.Context) i18n.Text
 
 // Public reads what the page of a link shows. An unknown, malformed or
-// replaced token is NotFound (link_not_found), whatever the reason.
+// replaced token is NotFound (public_link_not_found), whatever the reason.
 func (s *Service) Public(ctx context.Context, token string) (*PublicView, error) {
 	l, err := s.findLink(ctx, s.DB.R(), token)
 	if err != nil {
@@ -231,7 +231,7 @@ func signer(bad *[]errs.FieldError, name, phone string) (string, string) {
 // link, from address ip: per line what was received in good order, any
 // damage or wrong item, remarks, the receiver's name (and phone). The link
 // is used up in the same transaction; a second confirmation answers
-// link_used. What falls short or is flagged opens supply problems linked
+// public_link_used. What falls short or is flagged opens supply problems linked
 // to the delivery, and what did not arrive in good order is given back to
 // the order line, so a replacement may be planned.
 func (s *Service) SignOff(ctx context.Context, token, ip string, in SignOffInput) (*PublicView, error) {
@@ -251,9 +251,9 @@ func (s *Service) SignOff(ctx context.Context, token, ip string, in SignOffInput
 		}
 		switch s.linkState(l) {
 		case LinkUsed:
-			return errs.New(errs.Conflict, "link_used")
+			return errs.New(errs.Conflict, "public_link_used")
 		case LinkExpired:
-			return errs.New(errs.Unprocessable, "link_expired")
+			return errs.New(errs.Unprocessable, "public_link_expired")
 		}
 		de := s.entity("delivery")
 		d, err := s.DB.Get(ctx, tx, de, l.recordID, nil, false)
@@ -261,7 +261,7 @@ func (s *Service) SignOff(ctx context.Context, token, ip string, in SignOffInput
 			return errLinkUnknown()
 		}
 		if crm.DeliveryIsSigned(d.Str("status")) {
-			return errs.New(errs.Conflict, "link_used")
+			return errs.New(errs.Conflict, "public_link_used")
 		}
 		if !crm.DeliverySignable(d.Str("status")) {
 			return errLinkUnknown()
@@ -465,9 +465,9 @@ func (s *Service) Accept(ctx context.Context, token, ip string, in AcceptInput) 
 		}
 		switch s.linkState(l) {
 		case LinkUsed:
-			return errs.New(errs.Conflict, "link_used")
+			return errs.New(errs.Conflict, "public_link_used")
 		case LinkExpired:
-			return errs.New(errs.Unprocessable, "link_expired")
+			return errs.New(errs.Unprocessable, "public_link_expired")
 		}
 		te := s.entity("service_task")
 		t, err := s.DB.Get(ctx, tx, te, l.recordID, nil, false)
@@ -475,7 +475,7 @@ func (s *Service) Accept(ctx context.Context, token, ip string, in AcceptInput) 
 			return errLinkUnknown()
 		}
 		if t.Str("status") == crm.TaskAccepted || t.Str("status") == crm.TaskRejected {
-			return errs.New(errs.Conflict, "link_used")
+			return errs.New(errs.Conflict, "public_link_used")
 		}
 		if !crm.TaskAcceptable(t.Str("status")) {
 			return errLinkUnknown()

@@ -72,10 +72,10 @@ func TestSignOffLink(t *testing.T) {
 		if tok == l.Token {
 			continue
 		}
-		if _, err := e.F.Public(ctx, tok); errs.CodeOf(err) != "link_not_found" {
+		if _, err := e.F.Public(ctx, tok); errs.CodeOf(err) != "public_link_not_found" {
 			t.Errorf("token %q: %v", tok, err)
 		}
-		if _, err := e.F.SignOff(ctx, tok, "1.2.3.4", receipt(nil)); errs.CodeOf(err) != "link_not_found" {
+		if _, err := e.F.SignOff(ctx, tok, "1.2.3.4", receipt(nil)); errs.CodeOf(err) != "public_link_not_found" {
 			t.Errorf("sign with %q: %v", tok, err)
 		}
 	}
@@ -88,7 +88,7 @@ func TestSignOffLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.F.Public(ctx, l.Token); errs.CodeOf(err) != "link_not_found" {
+	if _, err := e.F.Public(ctx, l.Token); errs.CodeOf(err) != "public_link_not_found" {
 		t.Errorf("replaced link: %v", err)
 	}
 	// Every problem of a confirmation is said, and nothing is written.
@@ -157,7 +157,7 @@ func TestSignOffLink(t *testing.T) {
 		t.Errorf("%d notifications to the order's owner", notes)
 	}
 	// Reused: the second confirmation is refused and changes nothing.
-	if _, err := e.F.SignOff(ctx, l2.Token, "1.2.3.4", receipt(lines, "5", "2")); errs.CodeOf(err) != "link_used" {
+	if _, err := e.F.SignOff(ctx, l2.Token, "1.2.3.4", receipt(lines, "5", "2")); errs.CodeOf(err) != "public_link_used" {
 		t.Errorf("second confirmation: %v", err)
 	}
 	if d2, _, _, _ := e.F.Delivery(ctx, e.Coord, d.ID()); d2.Str("signed_ip") != "203.0.113.9" || d2.Version() != d.Version() {
@@ -201,7 +201,7 @@ func TestSignOffLinkExpiresAndIsUsedOnce(t *testing.T) {
 	if v, err := e.F.Public(ctx, l.Token); err != nil || v.State != fulfilment.LinkExpired {
 		t.Errorf("expired link's page: %+v %v", v, err)
 	}
-	if _, err := e.F.SignOff(ctx, l.Token, "1.2.3.4", receipt(lines, "5", "2")); errs.CodeOf(err) != "link_expired" {
+	if _, err := e.F.SignOff(ctx, l.Token, "1.2.3.4", receipt(lines, "5", "2")); errs.CodeOf(err) != "public_link_expired" {
 		t.Errorf("expired: %v", err)
 	}
 	e.F.SetClock(time.Now)
@@ -225,7 +225,7 @@ func TestSignOffLinkExpiresAndIsUsedOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if codes["ok"] != 1 || codes["link_used"] != 19 {
+	if codes["ok"] != 1 || codes["public_link_used"] != 19 {
 		t.Errorf("outcomes %v", codes)
 	}
 	var events int

@@ -56,7 +56,7 @@ func (s *Service) prepareTask(ctx context.Context, tx *store.Tx, p *access.Princ
 			case c == "":
 				rec["customer_id"] = cust
 			case c != cust:
-				return fieldErr("customer_id", "customer_not_of_contract")
+				return fieldErr("customer_id", "task_customer_not_of_contract")
 			}
 		}
 	}

@@ -216,7 +216,7 @@ func Observe(log *slog.Logger, next http.Handler) http.Handler {
 			d := time.Since(start)
 			reqCount.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 			reqDur.WithLabelValues(route, r.Method).Observe(d.Seconds())
-			attrs := []any{"method", r.Method, "path", r.URL.Path, "route", route, "status", status,
+			attrs := []any{"method", r.Method, "path", LogPath(r.URL.Path), "route", route, "status", status,
 				"bytes", rw.bytes, "ms", float64(d.Microseconds()) / 1000, "request_id", records.RequestID(r.Context()), "ip", ClientIP(r)}
 			if p := Principal(r); p != nil {
 				attrs = append(attrs, "user", p.UserID)
@@ -229,6 +229,15 @@ func Observe(log *slog.Logger, next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// LogPath is a request path as logs keep it: the token of a customer's
+// public link (/s/{token}) is a bearer secret and is not written down.
+func LogPath(p string) string {
+	if strings.HasPrefix(p, "/s/") {
+		return "/s/…"
+	}
+	return p
 }
 
 // CSP is the Content-Security-Policy of every page: only our own scripts

@@ -190,7 +190,7 @@ func (c *rc) menu() []navItem {
 	// names not declared (yet) are skipped, so each part's entity appears
 	// once it lands.
 	var sales []navItem
-	for _, name := range []string{"product", "price_list", "quote", "contract", "handover", "sales_order", "delivery", "task",
+	for _, name := range []string{"product", "price_list", "quote", "contract", "handover", "sales_order", "delivery", "service_task",
 		"invoice", "payment", "supply_problem"} {
 		e := c.schema.Entity(name)
 		if e == nil || c.p.Perm(name).Read == access.None {
