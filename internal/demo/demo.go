@@ -67,6 +67,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"knowledge", l.knowledge},
 		{"presales", l.presales},
 		{"contracts", l.contracts},
+		{"fulfilment", l.fulfilment},
 		{"history", l.backdate},
 	}
 	for _, s := range steps {
