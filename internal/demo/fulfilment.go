@@ -211,7 +211,7 @@ func (fl *fulLoader) play(ctx context.Context, i int, o entity.Record) error {
 	carrier := carriers[i%len(carriers)]
 	plan := entity.Record{"order_id": o.ID(), "planned_date": fl.today.AddDate(0, 0, 1).Format(entity.DateLayout), "carrier": carrier,
 		"tracking_no": fmt.Sprintf("%s%010d", map[bool]string{true: "SF", false: "DPK"}[i%2 == 0], 3141592653+int64(i)*7919),
-		"packaging": "木箱 + 防震泡棉", "package_count": int64(2 + i%3)}
+		"packaging":   "木箱 + 防震泡棉", "package_count": int64(2 + i%3)}
 	var lines []entity.Record
 	if story == 6 {
 		// Half now, the rest later.
@@ -318,9 +318,9 @@ func (fl *fulLoader) batches(ctx context.Context, d entity.Record, i int) error 
 func (fl *fulLoader) tasks(ctx context.Context, o, d entity.Record, finished bool) error {
 	p, svc := fl.coord.p, fl.a.Fulfilment
 	eng := fl.engineers[0]
-	start := fl.today.Add(9 * time.Hour).AddDate(0, 0, 2)
+	start := fl.today.Add(9*time.Hour).AddDate(0, 0, 2)
 	if finished {
-		start = fl.today.Add(9 * time.Hour).AddDate(0, 0, -1)
+		start = fl.today.Add(9*time.Hour).AddDate(0, 0, -1)
 	}
 	inst, err := fl.a.Records.Create(ctx, p, "service_task", entity.Record{"title": "视觉检测工位安装调试", "kind": crm.TaskInstallation, "delivery_id": d.ID(),
 		"engineer_id": eng.id, "scheduled_start": start.UTC(), "scheduled_end": start.Add(8 * time.Hour).UTC(), "location": "客户现场 B3 车间",
@@ -395,4 +395,3 @@ func (fl *fulLoader) problems(ctx context.Context, o, d entity.Record) error {
 	}
 	return nil
 }
-
