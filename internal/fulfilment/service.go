@@ -15,7 +15,6 @@ package fulfilment
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"closeloop/internal/access"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
+	"closeloop/internal/notify"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
@@ -108,23 +108,9 @@ func (s *Service) event(ctx context.Context, tx *store.Tx, p *access.Principal, 
 }
 
 // notify tells a user about something of theirs (a discrepancy on their
-// order). Seam: when internal/notify lands (branch approvals), this calls
-// its Notify; until then it writes the notifications table the way the
-// pool's reminders do.
+// order, a task the customer did not accept), in the caller's transaction.
 func (s *Service) notify(ctx context.Context, q store.Querier, userID, kind, entityName, id string, data map[string]any) error {
-	if userID == "" {
-		return nil
-	}
-	b, err := json.Marshal(data)
-	if err != nil {
-		return err
-	}
-	_, err = q.ExecContext(ctx, `INSERT INTO notifications (id, user_id, at, kind, entity, record_id, data) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		store.NewID(), userID, s.now(), kind, entityName, id, string(b))
-	if err != nil {
-		return fmt.Errorf("fulfilment: notify: %w", err)
-	}
-	return nil
+	return notify.Notify(ctx, q, userID, kind, entityName, id, data)
 }
 
 // latestHandover is the newest hand-over report (客户需求总结报告) of a
