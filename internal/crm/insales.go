@@ -328,7 +328,8 @@ var OrderLine = (&entity.Entity{
 		{Name: "customer_id", Label: i18n.T("客户", "Customer"), Kind: entity.Ref, Ref: "customer", Flags: entity.ReadOnly | f | entity.Export},
 		{Name: "position", Label: i18n.T("序号", "No."), Kind: entity.Integer, Required: true, Min: ptr(1), Max: ptr(10000), Flags: std | entity.Listed | entity.NotNull},
 		{Name: "product_id", Label: i18n.T("产品", "Product"), Kind: entity.Ref, Ref: "product", Flags: f | entity.Export | entity.Import | entity.Listed},
-		{Name: "name", Label: i18n.T("名称", "Name"), Kind: entity.Text, Required: true, Flags: std | entity.Listed | entity.NotNull},
+		// Not Required: a line with a product takes its name (fulfilment's hook); one without says it is missing.
+		{Name: "name", Label: i18n.T("名称", "Name"), Kind: entity.Text, Help: i18n.T("不填时取所选产品的名称", "The product's name when left empty"), Flags: std | entity.Listed | entity.NotNull},
 		{Name: "spec", Label: i18n.T("规格型号", "Specification"), Kind: entity.Text, MaxLen: 300, Flags: std | entity.Listed},
 		{Name: "unit", Label: i18n.T("单位", "Unit"), Kind: entity.Text, MaxLen: 20, Flags: std | entity.Listed},
 		{Name: "quantity", Label: i18n.T("数量", "Quantity"), Kind: entity.Integer, Required: true, Min: ptr(1), Max: ptr(1e9), Flags: std | entity.Listed | entity.NotNull},

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"closeloop/internal/access"
 	"closeloop/internal/crm"
@@ -278,6 +279,9 @@ func (s *Service) prepareOrderLine(ctx context.Context, tx *store.Tx, p *access.
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+	}
+	if strings.TrimSpace(rec.Str("name")) == "" {
+		return fieldErr("name", "required")
 	}
 	if rec.Int("position") == 0 {
 		var pos int64
