@@ -182,19 +182,19 @@ func (s *Server) partialOr(c *rc, name string, v any, dst *[]template.HTML) erro
 	return nil
 }
 
-func money(v any) string {
+func fulMoney(v any) string {
 	if n, ok := v.(int64); ok {
 		return entity.FormatMoney(n)
 	}
 	return ""
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+func fulItoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // Orders.
 
 func (s *Server) orderPanels(c *rc, rec entity.Record, dp *detailPage) error {
-	v := &fulView{T: c.T, ID: rec.ID(), Total: money(rec["total"])}
+	v := &fulView{T: c.T, ID: rec.ID(), Total: fulMoney(rec["total"])}
 	status := rec.Str("status")
 	stock, err := s.app.Fulfilment.StockCheck(c.ctx(), c.p, rec.ID())
 	if err != nil {
@@ -210,12 +210,12 @@ func (s *Server) orderPanels(c *rc, rec entity.Record, dp *detailPage) error {
 	}
 	for _, st := range stock {
 		l := byID[st.OrderLineID]
-		row := orderLineRow{Pos: itoa(st.Position), Name: st.Name, Spec: l.Str("spec"), Unit: l.Str("unit"), SKU: st.SKU,
-			Qty: itoa(st.Quantity), UnitPrice: money(l["unit_price"]), Total: money(l["line_total"]),
-			Reserved: itoa(st.Reserved), Delivered: itoa(st.Delivered), Need: itoa(st.Need), Stocked: st.Stocked, Enough: st.Enough,
+		row := orderLineRow{Pos: fulItoa(st.Position), Name: st.Name, Spec: l.Str("spec"), Unit: l.Str("unit"), SKU: st.SKU,
+			Qty: fulItoa(st.Quantity), UnitPrice: fulMoney(l["unit_price"]), Total: fulMoney(l["line_total"]),
+			Reserved: fulItoa(st.Reserved), Delivered: fulItoa(st.Delivered), Need: fulItoa(st.Need), Stocked: st.Stocked, Enough: st.Enough,
 			Href: "/order-lines/" + st.OrderLineID}
 		if st.Stocked {
-			row.Available, row.Stock = itoa(st.Available), itoa(st.Stock)
+			row.Available, row.Stock = fulItoa(st.Available), fulItoa(st.Stock)
 		}
 		v.Lines = append(v.Lines, row)
 	}
@@ -240,7 +240,7 @@ func (s *Server) orderPanels(c *rc, rec entity.Record, dp *detailPage) error {
 	if canWrite && (status == crm.OrderConfirmed || status == crm.OrderDraft) && c.p.Perm("order_line").Create {
 		lockErr := len(lines) > 0 && hasReservations(stock)
 		if !lockErr {
-			v.AddLine = "/order-lines/new?" + url.Values{"order_id": {rec.ID()}, "position": {itoa(int64(len(lines) + 1))}}.Encode()
+			v.AddLine = "/order-lines/new?" + url.Values{"order_id": {rec.ID()}, "position": {fulItoa(int64(len(lines) + 1))}}.Encode()
 		}
 	}
 	if status != crm.OrderCancelled && status != crm.OrderCompleted && c.writable("sales_order", rec.ID()) && !anyDelivered(stock) {
@@ -313,7 +313,7 @@ func (s *Server) planDialog(c *rc, rec entity.Record, stock []fulfilment.StockLi
 		any = true
 		d.Fields = append(d.Fields,
 			formField{ID: "pl-qty-" + st.OrderLineID, Name: "qty_" + st.OrderLineID, Label: c.T("ful.plan_qty", "n", st.Position, "name", st.Name, "left", left),
-				Kind: "input", InputType: "number", InputMode: "numeric", Value: itoa(left)},
+				Kind: "input", InputType: "number", InputMode: "numeric", Value: fulItoa(left)},
 			formField{ID: "pl-batch-" + st.OrderLineID, Name: "batch_" + st.OrderLineID, Label: c.T("ful.plan_batch", "n", st.Position), Kind: "input", InputType: "text", MaxLen: 64},
 			formField{ID: "pl-prod-" + st.OrderLineID, Name: "prod_" + st.OrderLineID, Label: c.T("ful.plan_produced", "n", st.Position), Kind: "input", InputType: "date"})
 	}
@@ -582,7 +582,7 @@ func sourceOrders(entityName string) detailExtender {
 		card := sideCard{T: c.T, ID: "ful-orders", Title: oe.Plural.In(c.L), Empty: c.T("ful.no_orders"),
 			ViewAll: "/orders?" + entityName + "_id=" + rec.ID(), ViewAllTxt: c.T("ful.all")}
 		for _, o := range page.Items {
-			card.Rows = append(card.Rows, sideRow{Href: "/orders/" + o.ID(), Title: o.Str("number"), Tag: c.schema.OptionLabel(oe.Field("status"), o.Str("status"), c.L), Note: money(o["total"])})
+			card.Rows = append(card.Rows, sideRow{Href: "/orders/" + o.ID(), Title: o.Str("number"), Tag: c.schema.OptionLabel(oe.Field("status"), o.Str("status"), c.L), Note: fulMoney(o["total"])})
 		}
 		return s.partialOr(c, "side_card", card, &dp.Side)
 	}
@@ -629,10 +629,10 @@ func (s *Server) deliveryPanels(c *rc, rec entity.Record, dp *detailPage) error 
 	canWrite := c.writable("delivery", d.ID())
 	editable := canWrite && !crm.DeliveryIsSigned(status) && status != crm.DeliveryCancelled
 	for _, l := range lines {
-		row := deliveryLineRow{Pos: itoa(l.Int("position")), Name: l.Str("name"), Spec: l.Str("spec"), Unit: l.Str("unit"), Qty: itoa(l.Int("quantity")),
+		row := deliveryLineRow{Pos: fulItoa(l.Int("position")), Name: l.Str("name"), Spec: l.Str("spec"), Unit: l.Str("unit"), Qty: fulItoa(l.Int("quantity")),
 			Batch: l.Str("batch_no"), Produced: l.Str("production_date"), Remark: l.Str("receipt_remark")}
 		if r, ok := l["received_qty"].(int64); ok {
-			row.Received = itoa(r)
+			row.Received = fulItoa(r)
 			row.Short = r < l.Int("quantity")
 		}
 		if is := l.Str("receipt_issue"); is != "" && is != crm.IssueNone {
@@ -1014,7 +1014,7 @@ func (s *Server) customerFulfilment(c *rc, rec entity.Record, dp *detailPage) er
 			row := sideRow{Href: basePath(e) + "/" + r.ID(), Title: r.Str(e.Title), Tag: c.schema.OptionLabel(e.Field("status"), r.Str("status"), c.L)}
 			switch it.entity {
 			case "sales_order":
-				row.Note = money(r["total"])
+				row.Note = fulMoney(r["total"])
 			case "delivery":
 				row.Note = r.Str("planned_date")
 			case "service_task":
@@ -1047,7 +1047,7 @@ func (s *Server) opportunityFulfilment(c *rc, rec entity.Record, dp *detailPage)
 	var ids []any
 	for _, o := range page.Items {
 		ids = append(ids, o.ID())
-		card.Rows = append(card.Rows, sideRow{Href: "/orders/" + o.ID(), Title: o.Str("number"), Tag: c.schema.OptionLabel(oe.Field("status"), o.Str("status"), c.L), Note: money(o["total"])})
+		card.Rows = append(card.Rows, sideRow{Href: "/orders/" + o.ID(), Title: o.Str("number"), Tag: c.schema.OptionLabel(oe.Field("status"), o.Str("status"), c.L), Note: fulMoney(o["total"])})
 	}
 	if c.p.Perm(de.Name).Read != access.None {
 		dl, err := s.app.Records.List(c.ctx(), c.p, de.Name, entity.Query{Sort: de.Field("created_at"), Desc: true, Limit: 10,
