@@ -109,6 +109,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Contracts = contracts.New(a.Records)
 	a.Contracts.UseApprovals(a.Approvals)
 	a.Fulfilment = fulfilment.New(a.Records)
+	a.Fulfilment.Handovers = a.Contracts // orders, deliveries and tasks link the customer's hand-over
 	a.Files = attachments.New(a.Records, maxUpload)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)

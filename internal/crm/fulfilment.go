@@ -578,7 +578,7 @@ var Delivery = (&entity.Entity{
 		{Name: "signed_ip", Label: i18n.T("签收 IP", "Signed from IP"), Kind: entity.Text, MaxLen: 64, Flags: entity.ReadOnly | entity.Export},
 		{Name: "sign_remarks", Label: i18n.T("签收意见", "Receiver's remarks"), Kind: entity.LongText, Flags: entity.ReadOnly | entity.Export},
 		{Name: "has_issues", Label: i18n.T("签收异常", "Discrepancies"), Kind: entity.Bool, Default: false, Flags: entity.ReadOnly | f | entity.Export | entity.NotNull},
-		{Name: "handover_id", Label: i18n.T("交接报告", "Hand-over report"), Kind: entity.Text, MaxLen: 36, Flags: entity.ReadOnly | entity.Hidden},
+		{Name: "handover_id", Label: i18n.T("交接报告", "Hand-over report"), Kind: entity.Ref, Ref: "handover", Flags: entity.ReadOnly | f | entity.Export},
 	},
 }).Init()
 
@@ -691,7 +691,7 @@ var ServiceTask = (&entity.Entity{
 		{Name: "acceptance_ip", Label: i18n.T("验收 IP", "Accepted from IP"), Kind: entity.Text, MaxLen: 64, Flags: entity.ReadOnly | entity.Export},
 		{Name: "acceptance_remarks", Label: i18n.T("验收意见", "Customer's remarks"), Kind: entity.LongText, Flags: entity.ReadOnly | entity.Export},
 		{Name: "rejected_reason", Label: i18n.T("验收未通过原因", "Why rejected"), Kind: entity.LongText, Flags: entity.ReadOnly | entity.Export},
-		{Name: "handover_id", Label: i18n.T("交接报告", "Hand-over report"), Kind: entity.Text, MaxLen: 36, Flags: entity.ReadOnly | entity.Hidden},
+		{Name: "handover_id", Label: i18n.T("交接报告", "Hand-over report"), Kind: entity.Ref, Ref: "handover", Flags: entity.ReadOnly | f | entity.Export},
 	},
 }).Init()
 

@@ -305,7 +305,7 @@ var SalesOrder = (&entity.Entity{
 		{Name: "contract_id", Label: i18n.T("合同", "Contract"), Kind: entity.Ref, Ref: "contract", Flags: f | entity.Export | entity.Import | entity.Listed},
 		{Name: "quote_id", Label: i18n.T("报价单", "Quote"), Kind: entity.Ref, Ref: "quote", Flags: f | entity.Export | entity.Import},
 		{Name: "opportunity_id", Label: i18n.T("商机", "Opportunity"), Kind: entity.Ref, Ref: "opportunity", Flags: entity.ReadOnly | f | entity.Export},
-		{Name: "handover_id", Label: i18n.T("交接报告", "Hand-over report"), Kind: entity.Text, MaxLen: 36, Flags: entity.ReadOnly | entity.Hidden},
+		{Name: "handover_id", Label: i18n.T("交接报告", "Hand-over report"), Kind: entity.Ref, Ref: "handover", Flags: entity.ReadOnly | f | entity.Export},
 		{Name: "status", Label: i18n.T("状态", "Status"), Kind: entity.Select, Options: OrderStatuses, Default: OrderDraft, Flags: entity.ReadOnly | f | s | entity.Export | entity.Listed | entity.NotNull},
 		{Name: "requested_date", Label: i18n.T("要求交货日期", "Requested delivery"), Kind: entity.Date, Flags: std | entity.Listed},
 		{Name: "currency", Label: i18n.T("币种", "Currency"), Kind: entity.Select, Options: Currencies, Default: "CNY", Flags: std | entity.NotNull},

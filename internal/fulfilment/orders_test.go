@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
 	"closeloop/internal/fulfilment"
+	"closeloop/internal/store"
 )
 
 func TestOrderFromContractTakesTheQuoteLines(t *testing.T) {
@@ -315,5 +317,33 @@ func TestDeliveriesAgainstTheOrder(t *testing.T) {
 	// A shipped delivery is kept.
 	if err := e.App.Records.Delete(ctx, e.Admin, "delivery", d1.ID(), 0); errs.CodeOf(err) != "delivery_shipped_kept" {
 		t.Errorf("delete shipped: %v", err)
+	}
+}
+
+// Orders, deliveries and tasks link the customer's newest hand-over
+// report (written by the contracts part at signing).
+func TestOrdersLinkTheHandover(t *testing.T) {
+	e := newEnv(t)
+	if o := e.typedOrder(t, [3]any{e.Sensor, int64(1), int64(1)}); o.Str("handover_id") != "" {
+		t.Fatalf("a hand-over out of nowhere: %v", o)
+	}
+	c := e.contract(t, crm.ContractSigned, "")
+	hid := store.NewID()
+	now := time.Now().UTC()
+	if _, err := e.App.DB.W().ExecContext(ctx, `INSERT INTO handovers (id, title, contract_id, customer_id, version_no, ack_status, sections, body, version, created_at, updated_at, owner_id)
+		VALUES ($1, '客户需求总结报告', $2, $3, 1, 'pending', '[]', '', 1, $4, $4, $5)`, hid, c, e.Customer.ID(), now, e.Rep1.UserID); err != nil {
+		t.Fatal(err)
+	}
+	o := e.typedOrder(t, [3]any{e.Sensor, int64(1), int64(1)})
+	d, err := e.F.CreateDelivery(ctx, e.Coord, fulfilment.DeliveryInput{Delivery: entity.Record{"order_id": o.ID()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := e.App.Records.Create(ctx, e.Coord, "service_task", entity.Record{"title": "培训", "kind": crm.TaskTraining, "order_id": o.ID(), "scheduled_start": now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Str("handover_id") != hid || d.Str("handover_id") != hid || task.Str("handover_id") != hid {
+		t.Errorf("hand-over %s: order %q delivery %q task %q", hid, o.Str("handover_id"), d.Str("handover_id"), task.Str("handover_id"))
 	}
 }

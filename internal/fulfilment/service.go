@@ -33,6 +33,9 @@ type Service struct {
 	DB *store.DB
 	// Company names our company on the customer's public pages (nil: none).
 	Company CompanyFunc
+	// Handovers links new orders, deliveries and tasks to the customer's
+	// hand-over report (nil: none).
+	Handovers HandoverSource
 
 	nowFunc func() time.Time
 }
@@ -113,37 +116,27 @@ func (s *Service) notify(ctx context.Context, q store.Querier, userID, kind, ent
 	return notify.Notify(ctx, q, userID, kind, entityName, id, data)
 }
 
-// latestHandover is the newest hand-over report (客户需求总结报告) of a
-// customer, which every later order, delivery and task links to. The
-// hand-over is built on branch contracts; until its entity is declared
-// this finds none, and the orders' handover_id stays empty. When it lands
-// it is read here by its customer (or through its contract's customer).
+// HandoverSource finds a customer's newest hand-over report (客户需求总结报告):
+// contracts.Service.LatestHandover.
+type HandoverSource interface {
+	LatestHandover(ctx context.Context, q store.Querier, customerID string) (entity.Record, error)
+}
+
+// latestHandover is the id of the customer's newest hand-over, which every
+// later order, delivery and task links to ("" when none, or when no source
+// is wired).
 func (s *Service) latestHandover(ctx context.Context, q store.Querier, customerID string) (string, error) {
-	he := s.entity("handover")
-	if he == nil || customerID == "" {
+	if s.Handovers == nil || customerID == "" {
 		return "", nil
 	}
-	del := ""
-	if he.SoftDelete {
-		del = " AND h.deleted_at IS NULL"
-	}
-	var query string
-	switch {
-	case he.Field("customer_id") != nil:
-		query = `SELECT h.id FROM ` + he.Table + ` h WHERE h.customer_id = $1` + del + ` ORDER BY h.created_at DESC, h.id DESC LIMIT 1`
-	case he.Field("contract_id") != nil:
-		query = `SELECT h.id FROM ` + he.Table + ` h JOIN contracts c ON c.id = h.contract_id WHERE c.customer_id = $1` + del + ` ORDER BY h.created_at DESC, h.id DESC LIMIT 1`
-	default:
-		return "", nil
-	}
-	ids, err := store.Strings(ctx, q, query, customerID)
+	h, err := s.Handovers.LatestHandover(ctx, q, customerID)
 	if err != nil {
 		return "", fmt.Errorf("fulfilment: hand-over of customer: %w", err)
 	}
-	if len(ids) == 0 {
+	if h == nil {
 		return "", nil
 	}
-	return ids[0], nil
+	return h.ID(), nil
 }
 
 type ctxKey int

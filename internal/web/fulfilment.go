@@ -263,9 +263,6 @@ func (s *Server) orderPanels(c *rc, rec entity.Record, dp *detailPage) error {
 	if err := s.partialOr(c, "ful_order", v, &dp.Panels); err != nil {
 		return err
 	}
-	if err := s.handoverCard(c, dp, rec.Str("handover_id")); err != nil {
-		return err
-	}
 	return s.sideLists(c, dp, "order_id", rec.ID())
 }
 
@@ -378,21 +375,6 @@ func (s *Server) sideLists(c *rc, dp *detailPage, field, id string) error {
 		}
 	}
 	return nil
-}
-
-// handoverCard links the hand-over report (客户需求总结报告) a record
-// follows, when the hand-over is declared and the user may read it.
-func (s *Server) handoverCard(c *rc, dp *detailPage, id string) error {
-	he := c.schema.Entity("handover")
-	if id == "" || he == nil || c.p.Perm(he.Name).Read == access.None {
-		return nil
-	}
-	titles, err := s.app.Records.Titles(c.ctx(), c.p, he.Name, []string{id})
-	if err != nil || titles[id] == "" {
-		return err
-	}
-	card := sideCard{T: c.T, ID: "ful-handover", Title: he.Label.In(c.L), Rows: []sideRow{{Href: basePath(he) + "/" + id, Title: titles[id]}}}
-	return s.partialOr(c, "side_card", card, &dp.Side)
 }
 
 func (s *Server) orderBack(c *rc) string { return "/orders/" + strings.ToLower(c.r.PathValue("id")) }
@@ -688,9 +670,6 @@ func (s *Server) deliveryPanels(c *rc, rec entity.Record, dp *detailPage) error 
 	if err := s.partialOr(c, "ful_delivery_panels", v, &dp.Panels); err != nil {
 		return err
 	}
-	if err := s.handoverCard(c, dp, d.Str("handover_id")); err != nil {
-		return err
-	}
 	return s.sideLists(c, dp, "delivery_id", d.ID())
 }
 
@@ -924,9 +903,6 @@ func (s *Server) taskPanels(c *rc, rec entity.Record, dp *detailPage) error {
 		dp.EditHref = ""
 	}
 	if err := s.partialOr(c, "ful_actions", v, &dp.Actions); err != nil {
-		return err
-	}
-	if err := s.handoverCard(c, dp, t.Str("handover_id")); err != nil {
 		return err
 	}
 	return s.partialOr(c, "ful_task", v, &dp.Panels)
