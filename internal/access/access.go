@@ -122,6 +122,7 @@ var CatalogueEntities = []string{"product", "price_list", "price_list_item"}
 // delivery, after-sales and finance read it; acknowledgements are written
 // by their process only.
 var HandoverEntities = []string{"handover", "handover_ack"}
+
 // FulfilmentEntities are the records of fulfilment: deliveries with their
 // lines and tracking, supply problems, installation/commissioning/training
 // tasks with their checklists. Delivery coordinators keep them; sales reps
