@@ -120,10 +120,12 @@ func (fl *fulLoader) product(kind string, n int) entity.Record {
 	return of[n%len(of)]
 }
 
-// customers picks customers held by reps, won ones first: [id, name].
+// customers picks customers held by reps, those with a signed contract
+// first, then won ones: [id, name].
 func (fl *fulLoader) customers(ctx context.Context, n int) ([][2]string, error) {
-	rows, err := fl.a.DB.R().QueryContext(ctx, `SELECT id, name FROM customers WHERE owner_id IS NOT NULL AND deleted_at IS NULL
-		ORDER BY CASE status WHEN 'won' THEN 0 WHEN 'intent' THEN 1 ELSE 2 END, created_at, id LIMIT $1`, n)
+	rows, err := fl.a.DB.R().QueryContext(ctx, `SELECT c.id, c.name FROM customers c WHERE c.owner_id IS NOT NULL AND c.deleted_at IS NULL
+		ORDER BY CASE WHEN EXISTS (SELECT 1 FROM contracts k WHERE k.customer_id = c.id AND k.status IN ($2, $3) AND k.deleted_at IS NULL) THEN 0 ELSE 1 END,
+		CASE c.status WHEN 'won' THEN 0 WHEN 'intent' THEN 1 ELSE 2 END, c.created_at, c.id LIMIT $1`, n, crm.ContractSigned, crm.ContractInExecution)
 	if err != nil {
 		return nil, err
 	}
