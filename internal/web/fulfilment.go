@@ -112,8 +112,6 @@ type fulView struct {
 	Link       *linkView
 	LinkAction string
 	PDF        string
-	// problem
-	Problem *problemView
 	// task
 	Items    []checkRow
 	AddItem  string
@@ -167,10 +165,6 @@ type linkView struct {
 type checkRow struct {
 	Text, By, At, Action string
 	Done                 bool
-}
-
-type problemView struct {
-	Resolution, RootCause, RootNote, Reopen string
 }
 
 func (s *Server) partialOr(c *rc, name string, v any, dst *[]template.HTML) error {
@@ -785,10 +779,8 @@ func (s *Server) deliveryLink(c *rc) error {
 
 func (s *Server) problemPanels(c *rc, rec entity.Record, dp *detailPage) error {
 	pe := c.schema.Entity("supply_problem")
-	v := &fulView{T: c.T, ID: rec.ID(), Problem: &problemView{Resolution: rec.Str("resolution"), RootNote: rec.Str("root_cause_note"), Reopen: rec.Str("reopen_reason")}}
-	if rc := rec.Str("root_cause"); rc != "" {
-		v.Problem.RootCause = c.schema.OptionLabel(pe.Field("root_cause"), rc, c.L)
-	}
+	// The resolution, root cause and reopening show among the fields.
+	v := &fulView{T: c.T, ID: rec.ID()}
 	if rec.Str("status") == crm.ProblemClosed {
 		dp.EditHref = ""
 	}
