@@ -291,6 +291,9 @@ func OpenAPI(s *entity.Schema) obj {
 			}}}}},
 			"responses": withResponses(obj{"202": obj{"description": "queued", "content": jsonContent(ref("ImportRun"))}}, "401", "403", "422")}}
 	}
+	for _, add := range areaSchemas {
+		add(comps)
+	}
 	processPaths(paths)
 	return obj{
 		"openapi": "3.1.0",
@@ -329,6 +332,10 @@ func searchableEntities(s *entity.Schema) []string {
 // areaPaths document the process endpoints of later areas; each area adds
 // its function from init in its own file, beside its areaRoutes.
 var areaPaths []func(paths obj)
+
+// areaSchemas adjust the generated component schemas of an area's
+// entities (a quote's JSON carries its lines).
+var areaSchemas []func(comps obj)
 
 func processPaths(paths obj) {
 	for _, add := range areaPaths {

@@ -71,7 +71,13 @@ func CheckQuoteStep(status string, step QuoteStep) error {
 	if step == QuoteStepSend && status != QuoteDraft && status != QuoteInApproval {
 		code = "quote_not_sendable" // already sent, answered, expired or superseded
 	}
-	return errs.New(errs.Unprocessable, code, "status", status, "step", string(step))
+	zh, en := status, status
+	for _, o := range QuoteStatuses {
+		if o.Code == status {
+			zh, en = o.Label.Zh, o.Label.En
+		}
+	}
+	return errs.New(errs.Unprocessable, code, "status", zh, "status_en", en, "status_code", status, "step", string(step))
 }
 
 // Approval outcomes, as the approvals service reports them.

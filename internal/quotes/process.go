@@ -159,7 +159,7 @@ func (s *Service) Send(ctx context.Context, p *access.Principal, id string, vers
 				return err
 			}
 			if sub.NeedsApproval {
-				return errs.New(errs.Unprocessable, "quote_needs_approval", "status", rec.Str("status"))
+				return errs.New(errs.Unprocessable, "quote_needs_approval")
 			}
 			if rec, err = s.submit(ctx, tx, p, rec, ""); err != nil {
 				return err

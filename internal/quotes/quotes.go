@@ -680,6 +680,27 @@ func (s *Service) Preview(ctx context.Context, p *access.Principal, header entit
 	return &Quote{Rec: rec, Lines: out}, bad, nil
 }
 
+// PercentProblem says a discount or tax rate out of range as what it is
+// (between 0 and 100 %, with the value given) rather than a bare "out of
+// range"; raw is the value as given (basis points from JSON, text from a
+// form).
+func PercentProblem(fe errs.FieldError, raw any) errs.FieldError {
+	code := map[string]string{"discount_bp": "quote_discount_range", "tax_rate_bp": "quote_tax_range"}[fe.Field]
+	if code == "" || fe.Code != "out_of_range" {
+		return fe
+	}
+	v := fmt.Sprint(raw)
+	switch n := raw.(type) {
+	case interface{ Int64() (int64, error) }:
+		if x, err := n.Int64(); err == nil {
+			v = entity.FormatScaled(x, 2)
+		}
+	case float64:
+		v = entity.FormatScaled(int64(n), 2)
+	}
+	return errs.FieldError{Field: fe.Field, Code: code, Args: map[string]any{"value": v}}
+}
+
 // mergeProblems adds the lines' field problems to a refused header's.
 func mergeProblems(err error, lineBad []errs.FieldError) error {
 	e := errs.As(err)
