@@ -435,5 +435,5 @@ func quotePaths(paths obj) {
 			"items": obj{"type": "array", "items": ref("Quote")}}})}}, "401", "404")}}
 	paths["/api/v1/quotes/{id}/pdf"] = obj{"parameters": idOnly, "get": obj{"tags": tag, "summary": "The quote as a PDF (报价单), Chinese by default, English with lang=en", "operationId": "quotePDF",
 		"parameters": []obj{{"name": "lang", "in": "query", "schema": obj{"type": "string", "enum": []string{"zh-CN", "en"}}}},
-		"responses": withResponses(obj{"200": obj{"description": "the PDF", "content": obj{"application/pdf": obj{"schema": obj{"type": "string", "contentEncoding": "binary"}}}}}, "401", "404", "422")}}
+		"responses":  withResponses(obj{"200": obj{"description": "the PDF", "content": obj{"application/pdf": obj{"schema": obj{"type": "string", "contentEncoding": "binary"}}}}}, "401", "404", "422")}}
 }
