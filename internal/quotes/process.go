@@ -2,6 +2,7 @@ package quotes
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -444,4 +445,47 @@ func amountText(cur string, fen int64) string {
 		return "-" + sign + entity.FormatMoney(-fen)
 	}
 	return sign + entity.FormatMoney(fen)
+}
+
+// OpportunityEvents lists the timeline events of the quotes of an
+// opportunity that p can see, newest first: the opportunity's page shows
+// how its quotes went (created, submitted, approved, sent, answered …).
+func (s *Service) OpportunityEvents(ctx context.Context, p *access.Principal, oppID string, limit int) ([]store.Event, error) {
+	qe := s.entity("quote")
+	page, err := s.R.List(ctx, p, qe.Name, entity.Query{Sort: qe.Field("updated_at"), Desc: true, Limit: 100,
+		Conds: []entity.Cond{{Field: qe.Field("opportunity_id"), Op: entity.Eq, Values: []any{strings.ToLower(oppID)}}}})
+	if errs.KindOf(err) == errs.Forbidden {
+		return nil, nil
+	}
+	if err != nil || len(page.Items) == 0 {
+		return nil, err
+	}
+	var a store.Args
+	ids := make([]any, len(page.Items))
+	for i, r := range page.Items {
+		ids[i] = r.ID()
+	}
+	q := fmt.Sprintf(`SELECT id, at, actor_id, kind, record_id, data FROM timeline WHERE record_id IN %s AND entity = 'quote' ORDER BY at DESC, id DESC LIMIT %d`, a.List(ids), limit)
+	rows, err := s.DB.R().QueryContext(ctx, q, a.V...)
+	if err != nil {
+		return nil, errs.Wrap(err, "quotes: events of opportunity")
+	}
+	defer rows.Close()
+	var out []store.Event
+	for rows.Next() {
+		var ev store.Event
+		var at any
+		var actor *string
+		var data string
+		if err := rows.Scan(&ev.ID, &at, &actor, &ev.Kind, &ev.RecordID, &data); err != nil {
+			return nil, errs.Wrap(err, "quotes: events of opportunity")
+		}
+		ev.At, ev.Entity = store.ScanTime(at), "quote"
+		if actor != nil {
+			ev.ActorID = *actor
+		}
+		_ = json.Unmarshal([]byte(data), &ev.Data)
+		out = append(out, ev)
+	}
+	return out, rows.Err()
 }

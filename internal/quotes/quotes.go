@@ -724,3 +724,39 @@ func prefixed(err error, prefix string) error {
 	}
 	return &out
 }
+
+// NeedsApproval reports whether rec, submitted by p now, would wait for an
+// approval (the editor and the quote's page say so before submitting).
+func (s *Service) NeedsApproval(ctx context.Context, p *access.Principal, rec entity.Record) (bool, error) {
+	return s.approvals.Needed(ctx, s.DB.R(), p, rec)
+}
+
+// Defaults are a new quote's header as the editor first shows it: from an
+// opportunity its customer, its primary contact (or first contact) and its
+// name; valid for 30 days.
+func (s *Service) Defaults(ctx context.Context, p *access.Principal, oppID, customerID string) (entity.Record, error) {
+	rec := entity.Record{"valid_until": s.now().In(s.R.Loc).AddDate(0, 0, 30).Format(entity.DateLayout), "currency": "CNY"}
+	if customerID != "" {
+		rec["customer_id"] = strings.ToLower(customerID)
+	}
+	if oppID == "" {
+		return rec, nil
+	}
+	opp, err := s.R.Get(ctx, p, "opportunity", strings.ToLower(oppID))
+	if err != nil {
+		return nil, err
+	}
+	rec["opportunity_id"], rec["customer_id"], rec["title"] = opp.ID(), opp["customer_id"], opp.Str("name")
+	if cur := opp.Str("currency"); cur != "" {
+		rec["currency"] = cur
+	}
+	ids, err := store.Strings(ctx, s.DB.R(), `SELECT contact_id FROM opportunity_contacts WHERE opportunity_id = $1 AND deleted_at IS NULL
+		ORDER BY is_primary DESC, created_at LIMIT 1`, opp.ID())
+	if err != nil {
+		return nil, errs.Wrap(err, "quotes: the opportunity's contact")
+	}
+	if len(ids) > 0 {
+		rec["contact_id"] = ids[0]
+	}
+	return rec, nil
+}
