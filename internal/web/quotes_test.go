@@ -200,4 +200,3 @@ func TestPriceListItems(t *testing.T) {
 		t.Error("rep offered to add a product")
 	}
 }
-
