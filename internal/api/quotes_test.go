@@ -173,6 +173,29 @@ func TestQuotesContract(t *testing.T) {
 	if st != 200 || decode(t, b)["status"] != "accepted" {
 		t.Fatalf("accept: %d %s", st, b)
 	}
+	// A discount beyond the rep's 5 % needs approval: not sent until approved.
+	st, b = rep.do("POST", "/api/v1/quotes", map[string]any{"title": "大额折扣", "customer_id": cust.ID(), "valid_until": valid,
+		"lines": []map[string]any{{"product_id": plc, "quantity": 10, "discount_bp": 1200}}})
+	if st != 201 {
+		t.Fatalf("create: %d %s", st, b)
+	}
+	bigID := decode(t, b)["id"].(string)
+	big := "/api/v1/quotes/" + bigID
+	st, b = rep.do("POST", big+"/send", nil)
+	problem(t, "send needing approval", st, b, 422, "quote_needs_approval")
+	st, b = rep.do("POST", big+"/submit", map[string]any{"version": 1})
+	problem(t, "submit without a reason", st, b, 422, "discount_reason:quote_discount_reason_required")
+	st, b = rep.do("POST", big+"/submit", map[string]any{"version": 1, "reason": "批量采购 10 台"})
+	if st != 200 || decode(t, b)["status"] != "in_approval" {
+		t.Fatalf("submit: %d %s", st, b)
+	}
+	st, b = rep.do("POST", big+"/send", nil)
+	problem(t, "send in approval", st, b, 422, "quote_needs_approval")
+	st, b = mgr.do("GET", "/api/v1/approvals?mine=1", nil)
+	if st != 200 || !strings.Contains(string(b), bigID) {
+		t.Fatalf("manager's inbox: %d %s", st, b)
+	}
+
 	// The generic list filters by status and customer.
 	st, b = rep.do("GET", "/api/v1/quotes?status=accepted&customer_id="+cust.ID(), nil)
 	if st != 200 || len(decode(t, b)["items"].([]any)) != 1 {

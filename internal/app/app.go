@@ -105,6 +105,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Customers = customers.New(a.Records)
 	a.Presales = presales.New(a.Records)
 	a.Quotes = quotes.New(a.Records)
+	a.Quotes.UseApprovals(a.Approvals)
 	a.Contracts = contracts.New(a.Records)
 	a.Contracts.UseApprovals(a.Approvals)
 	a.Files = attachments.New(a.Records, maxUpload)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"closeloop/internal/access"
+	"closeloop/internal/approvals"
 	"closeloop/internal/apptest"
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
@@ -265,8 +267,12 @@ func TestUpdateLinesAndLock(t *testing.T) {
 		t.Fatalf("other rep: %v", err)
 	}
 	// After submitting, every change is refused: header, lines, generic update, a line on its own.
-	sub, err := f.Q.Submit(ctx, f.Rep1, q.Rec.ID(), up2.Rec.Version(), "")
-	if err != nil || sub.Str("status") != crm.QuoteApproved || sub["submitted_at"] == nil {
+	// 10 % is beyond a rep's 5 %: the reason is required, and the quote waits for approval.
+	if _, err := f.Q.Submit(ctx, f.Rep1, q.Rec.ID(), up2.Rec.Version(), ""); fieldCodes(err)["discount_reason"] != "quote_discount_reason_required" {
+		t.Fatalf("submit without a reason: %v", err)
+	}
+	sub, err := f.Q.Submit(ctx, f.Rep1, q.Rec.ID(), up2.Rec.Version(), "客户为集团战略客户，首单让利")
+	if err != nil || sub.Str("status") != crm.QuoteInApproval || sub["submitted_at"] == nil || sub.Str("discount_reason") == "" {
 		t.Fatalf("submit: %v %v", sub, err)
 	}
 	if _, err := f.Q.Update(ctx, f.Rep1, q.Rec.ID(), sub.Version(), quotes.Input{Quote: entity.Record{"title": "改"}}); errs.CodeOf(err) != "quote_locked" {
@@ -541,4 +547,115 @@ func TestOpportunityQuoteGate(t *testing.T) {
 		t.Fatalf("quotes on the opportunity: %d %v", n, err)
 	}
 	_ = store.Now
+}
+
+// Discounts beyond the rep's authority wait for approval (the shipped rules:
+// above 5 % the manager, above 15 % the manager then an admin); the
+// decision moves the quote on; a quote needing approval is not sent.
+func TestApprovalOfDiscounts(t *testing.T) {
+	f := newFx(t)
+	apv := f.App.Approvals
+	current := func(id string) *approvals.Approval {
+		t.Helper()
+		a, err := apv.Current(ctx, f.DB().R(), "quote", id)
+		if err != nil || a == nil {
+			t.Fatalf("current approval: %v %v", a, err)
+		}
+		return a
+	}
+	// Within 5 %: approved at once.
+	small := f.quote(t, f.Rep1, line("product_id", f.Server.ID(), "quantity", 1, "discount_bp", 500))
+	if out, err := f.Q.Submit(ctx, f.Rep1, small.Rec.ID(), 0, ""); err != nil || out.Str("status") != crm.QuoteApproved {
+		t.Fatalf("5 %%: %v %v", out, err)
+	}
+	// 8 %: the manager.
+	mid := f.quote(t, f.Rep1, line("product_id", f.Server.ID(), "quantity", 1, "discount_bp", 800))
+	if _, _, err := f.Q.Send(ctx, f.Rep1, mid.Rec.ID(), 0); errs.CodeOf(err) != "quote_needs_approval" {
+		t.Fatalf("send a draft needing approval: %v", err)
+	}
+	sub, err := f.Q.Submit(ctx, f.Rep1, mid.Rec.ID(), 0, "竞品报价低 6%")
+	if err != nil || sub.Str("status") != crm.QuoteInApproval {
+		t.Fatalf("8 %%: %v %v", sub, err)
+	}
+	if _, _, err := f.Q.Send(ctx, f.Rep1, mid.Rec.ID(), 0); errs.CodeOf(err) != "quote_needs_approval" {
+		t.Fatalf("send in approval: %v", err)
+	}
+	a := current(mid.Rec.ID())
+	if a.Facts["max_discount_bp"] != int64(800) || a.Facts["total"] != sub.Int("total") || a.Facts["customer_level"] != "A" || len(a.Steps) != 1 {
+		t.Fatalf("approval: facts %v steps %d", a.Facts, len(a.Steps))
+	}
+	// The manager returns it: a draft again, the comment on the timeline.
+	if _, err := apv.Return(ctx, f.Manager, a.ID, 0, "折扣请控制在 6% 以内"); err != nil {
+		t.Fatal(err)
+	}
+	back, _ := f.Q.Get(ctx, f.Rep1, mid.Rec.ID())
+	if back.Rec.Str("status") != crm.QuoteDraft {
+		t.Fatalf("returned: %s", back.Rec.Str("status"))
+	}
+	var note string
+	_ = f.DB().R().QueryRowContext(ctx, `SELECT data FROM timeline WHERE record_id = $1 AND kind = 'quote_returned'`, mid.Rec.ID()).Scan(&note)
+	if !strings.Contains(note, "6% 以内") {
+		t.Fatalf("returned without the comment on the timeline: %q", note)
+	}
+	// Changed, submitted again, approved: then it may be sent.
+	up, err := f.Q.Update(ctx, f.Rep1, mid.Rec.ID(), 0, quotes.Input{SetLines: true, Lines: []entity.Record{line("id", back.Lines[0].ID(), "discount_bp", 600)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Q.Submit(ctx, f.Rep1, mid.Rec.ID(), up.Rec.Version(), ""); err != nil { // the reason kept from before
+		t.Fatalf("resubmit: %v", err)
+	}
+	if _, err := apv.Approve(ctx, f.Manager, current(mid.Rec.ID()).ID, 0, "同意"); err != nil {
+		t.Fatal(err)
+	}
+	ok, _ := f.Q.Get(ctx, f.Rep1, mid.Rec.ID())
+	if ok.Rec.Str("status") != crm.QuoteApproved {
+		t.Fatalf("approved: %s", ok.Rec.Str("status"))
+	}
+	if _, err := f.Q.Update(ctx, f.Rep1, mid.Rec.ID(), 0, quotes.Input{Quote: entity.Record{"title": "改"}}); errs.CodeOf(err) != "quote_locked" {
+		t.Fatalf("change after approval: %v", err)
+	}
+	if out, _, err := f.Q.Send(ctx, f.Rep1, mid.Rec.ID(), 0); err != nil || out.Str("status") != crm.QuoteSent {
+		t.Fatalf("send approved: %v", err)
+	}
+	// 20 %: the manager, then an admin; a rejection brings it back to draft.
+	big := f.quote(t, f.Rep1, line("product_id", f.Server.ID(), "quantity", 1, "discount_bp", 2000))
+	if _, err := f.Q.Submit(ctx, f.Rep1, big.Rec.ID(), 0, "年度框架协议"); err != nil {
+		t.Fatal(err)
+	}
+	if a := current(big.Rec.ID()); len(a.Steps) != 2 {
+		t.Fatalf("20 %%: %d steps", len(a.Steps))
+	}
+	if _, err := apv.Approve(ctx, f.Manager, current(big.Rec.ID()).ID, 0, "同意，报管理员"); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := f.Q.Get(ctx, f.Rep1, big.Rec.ID()); q.Rec.Str("status") != crm.QuoteInApproval {
+		t.Fatalf("after the first step: %s", q.Rec.Str("status"))
+	}
+	if _, err := apv.Reject(ctx, f.Admin, current(big.Rec.ID()).ID, 0, "折扣过大"); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := f.Q.Get(ctx, f.Rep1, big.Rec.ID()); q.Rec.Str("status") != crm.QuoteDraft {
+		t.Fatalf("rejected: %s", q.Rec.Str("status"))
+	}
+	// A manager may give 10 % alone.
+	mq, err := f.Q.Create(ctx, f.Manager, quotes.Input{Quote: entity.Record{"title": "经理报价", "customer_id": f.Customer.ID(), "valid_until": "2031-01-01"},
+		Lines: []entity.Record{line("product_id", f.Server.ID(), "quantity", 1, "discount_bp", 1000)}, SetLines: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := f.Q.Submit(ctx, f.Manager, mq.Rec.ID(), 0, ""); err != nil || out.Str("status") != crm.QuoteApproved {
+		t.Fatalf("manager's 10 %%: %v %v", out, err)
+	}
+	// A quote that expires while it waits: its approval is cancelled.
+	wait := f.quote(t, f.Rep1, line("product_id", f.Server.ID(), "quantity", 1, "discount_bp", 900))
+	if _, err := f.Q.Submit(ctx, f.Rep1, wait.Rec.ID(), 0, "急单"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.Q.ExpireDue(ctx, time.Now().AddDate(0, 2, 0), 100); err != nil || n < 1 {
+		t.Fatalf("expire: %d %v", n, err)
+	}
+	if a := current(wait.Rec.ID()); a.Status != crm.ApprovalCancelled {
+		t.Fatalf("approval of an expired quote: %s", a.Status)
+	}
 }
