@@ -31,6 +31,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal("a second load into a non-empty database was accepted")
 	}
 	checkPresalesDemo(t, a)
+	checkQuotesDemo(t, a)
 	checkContractsDemo(t, a)
 	db := a.DB
 	count := func(q string, args ...any) int {
