@@ -183,7 +183,9 @@ func (ql *presalesLoader) quote(ctx context.Context, rep *user, oppID string, pl
 	id := q.Rec.ID()
 	ql.moments = append(ql.moments, moment{"quotes", id, created})
 	ql.events = append(ql.events, eventTime{id, "quote_created", created})
-	step := func(kind string, hours float64) { ql.events = append(ql.events, eventTime{id, kind, created.Add(time.Duration(hours * float64(time.Hour)))}) }
+	step := func(kind string, hours float64) {
+		ql.events = append(ql.events, eventTime{id, kind, created.Add(time.Duration(hours * float64(time.Hour)))})
+	}
 	if plan.to == "draft" {
 		return nil
 	}
