@@ -152,6 +152,11 @@ func (l *loader) quotes(ctx context.Context, _ int) error {
 // quote creates one demo quote and takes it to its planned status.
 func (ql *presalesLoader) quote(ctx context.Context, rep *user, oppID string, plan quotePlan, products []entity.Record, users map[string]*user, n int) error {
 	a := ql.a
+	created := ql.daysAgo(float64(2+(n*2)%20) + 0.3)
+	// The quote's clock is its day: numbers, validity, submission and
+	// sending dates as they were (the approvals' times are moved below).
+	a.Quotes.SetClock(func() time.Time { return created })
+	defer a.Quotes.SetClock(store.Now)
 	def, err := a.Quotes.Defaults(ctx, rep.p, oppID, "")
 	if err != nil {
 		return err
@@ -175,7 +180,6 @@ func (ql *presalesLoader) quote(ctx context.Context, rep *user, oppID string, pl
 	if plan.discount > 500 {
 		def["discount_reason"] = []string{"客户为行业标杆，首单战略让利，后续二期规模更大", "竞品报价低约 8%，需匹配价格保住份额", "批量采购，客户承诺年度框架协议"}[n%3]
 	}
-	created := ql.daysAgo(float64(3 + (n*5)%40))
 	q, err := a.Quotes.Create(ctx, rep.p, quotes.Input{Quote: def, Lines: lines, SetLines: true})
 	if err != nil {
 		return err
@@ -194,7 +198,7 @@ func (ql *presalesLoader) quote(ctx context.Context, rep *user, oppID string, pl
 		return err
 	}
 	if sub.Str("status") == "in_approval" {
-		step("quote_submitted", 2)
+		step("approval_submitted", 2)
 		if plan.to == "in_approval" {
 			return nil
 		}
@@ -212,7 +216,8 @@ func (ql *presalesLoader) quote(ctx context.Context, rep *user, oppID string, pl
 				return err
 			}
 		}
-		step("quote_approved", 20)
+		step("approval_step_approved", 10)
+		step("approval_approved", 20)
 	} else {
 		step("quote_approved_direct", 2)
 	}

@@ -96,7 +96,7 @@ func (s *Service) submit(ctx context.Context, tx *store.Tx, p *access.Principal,
 			return nil, err
 		}
 		if started {
-			return out, s.event(ctx, tx, p, out, "quote_submitted", note)
+			return out, nil // the approval tells the timeline, with the reason
 		}
 		rec = out // no rule applied after all: approved below
 		set = entity.Record{}
@@ -111,8 +111,8 @@ func (s *Service) submit(ctx context.Context, tx *store.Tx, p *access.Principal,
 
 // Decided ends a quote's approval (called by the approvals service inside
 // its deciding transaction): approved moves it on to sending; returned or
-// rejected give it back to the rep as a draft, the approver's comment on
-// the timeline.
+// rejected give it back to the rep as a draft. The approvals service puts
+// the decision and the approver's comment on the customer's timeline.
 func (s *Service) Decided(ctx context.Context, tx *store.Tx, p *access.Principal, id, outcome, comment string) error {
 	next, ok := crm.QuoteAfterDecision(outcome)
 	if !ok {
@@ -125,13 +125,9 @@ func (s *Service) Decided(ctx context.Context, tx *store.Tx, p *access.Principal
 	if err := crm.CheckQuoteStep(rec.Str("status"), crm.QuoteStepDecide); err != nil {
 		return err
 	}
-	out, err := s.set(ctx, tx, p, rec, entity.Record{"status": next})
-	if err != nil {
-		return err
-	}
-	kind := map[string]string{crm.ApprovalOutcomeApproved: "quote_approved", crm.ApprovalOutcomeReturned: "quote_returned",
-		crm.ApprovalOutcomeRejected: "quote_approval_rejected"}[outcome]
-	return s.event(ctx, tx, p, out, kind, map[string]any{"note": strings.TrimSpace(comment)})
+	// The approval has told the timeline about the decision and its comment.
+	_, err = s.set(ctx, tx, p, rec, entity.Record{"status": next})
+	return err
 }
 
 // Send marks a quote sent to the customer and, when the customer's contact

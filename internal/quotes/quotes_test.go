@@ -593,7 +593,7 @@ func TestApprovalOfDiscounts(t *testing.T) {
 		t.Fatalf("returned: %s", back.Rec.Str("status"))
 	}
 	var note string
-	_ = f.DB().R().QueryRowContext(ctx, `SELECT data FROM timeline WHERE record_id = $1 AND kind = 'quote_returned'`, mid.Rec.ID()).Scan(&note)
+	_ = f.DB().R().QueryRowContext(ctx, `SELECT data FROM timeline WHERE record_id = $1 AND kind = 'approval_returned'`, mid.Rec.ID()).Scan(&note)
 	if !strings.Contains(note, "6% 以内") {
 		t.Fatalf("returned without the comment on the timeline: %q", note)
 	}

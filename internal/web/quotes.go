@@ -673,6 +673,7 @@ func (s *Server) extendQuote(c *rc, rec entity.Record, dp *detailPage) error {
 	}
 	if needs {
 		v.Note = c.T("qt.note_needs_approval", "max", v.Totals.MaxDiscount)
+		v.Totals.NeedsApproval = false // said once, above the lines
 	}
 	v.Rejected = rec.Str("rejected_reason")
 	// The totals are shown with the lines; the field grid keeps the rest.
