@@ -207,6 +207,10 @@ func setTotals(rec entity.Record, lines []entity.Record) error {
 	return nil
 }
 
+// SetTotals is setTotals for a preview that leaves some lines out (the
+// editor does not count a line it cannot read).
+func SetTotals(rec entity.Record, lines []entity.Record) error { return setTotals(rec, lines) }
+
 // setAmounts computes one line's amounts.
 func setAmounts(l entity.Record) error {
 	a, err := money.Compute(moneyLine(l))

@@ -325,6 +325,21 @@ func (s *Server) preview(c *rc, header entity.Record, quoteID string, rows []edi
 		}
 	}
 	problems, rowErr, other := c.lineProblems(bad, idx)
+	// A row with a problem is not counted (nor shown with an amount) until
+	// it is put right: the totals are those of the rows that can be read.
+	var counted []entity.Record
+	for row, l := range computed {
+		if len(problems[row]) > 0 {
+			delete(computed, row)
+			continue
+		}
+		if !entity.IsEmpty(l["line_total"]) {
+			counted = append(counted, l)
+		}
+	}
+	if err := quotes.SetTotals(q.Rec, counted); err != nil {
+		other = append(other, c.T("err.amount_too_large", "field", c.T("qt.lines")))
+	}
 	needs, err := s.app.Quotes.NeedsApproval(c.ctx(), c.p, q.Rec)
 	if err != nil {
 		return nil, nil, err

@@ -94,6 +94,14 @@ func TestQuotePreview(t *testing.T) {
 	if !strings.Contains(r.body, "¥274,816.00") {
 		t.Errorf("no total in the table:\n%s", r.body)
 	}
+	// A row that cannot be read shows no amount and is not counted.
+	form.Set("line_discount", "120")
+	r = b.post("/quotes/preview?mode=amounts", form)
+	if !strings.Contains(r.body, `<span id="ql-total-1" class="ql-total" hx-swap-oob="true"></span>`) || !strings.Contains(text(r.body), "须在 0 到 100 之间") ||
+		strings.Contains(r.body, "¥274,816.00") {
+		t.Errorf("a bad row counted:\n%s", r.body)
+	}
+	form.Set("line_discount", "5")
 	form.Set("line_qty", "abc")
 	r = b.post("/quotes/preview?mode=amounts", form)
 	if r.status != 200 || !strings.Contains(r.body, `hx-swap-oob="true"`) || strings.Contains(r.body, `name="line_qty"`) || !strings.Contains(text(r.body), "第 1 行数量必须是整数") {
