@@ -111,20 +111,8 @@ func (h *API) companyPreview(w http.ResponseWriter, r *http.Request, p *access.P
 	if err := h.App.Admin.LetterheadPreview(r.Context(), p, lang, time.Now().In(h.App.Loc), &buf); err != nil {
 		return err
 	}
-	WritePDF(w, "letterhead-preview.pdf", buf.Bytes())
+	WritePDF(w, "letterhead-preview.pdf", buf.Bytes(), true)
 	return nil
-}
-
-// WritePDF sends a rendered document with safe headers: shown in the
-// browser's viewer (inline), never sniffed, not cached.
-func WritePDF(w http.ResponseWriter, name string, pdf []byte) {
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `inline; filename="`+name+`"`)
-	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "private, no-store")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(pdf)
 }
 
 func (h *API) getSMTP(w http.ResponseWriter, r *http.Request, p *access.Principal) error {

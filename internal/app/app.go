@@ -24,6 +24,7 @@ import (
 	"closeloop/internal/mail"
 	"closeloop/internal/notify"
 	"closeloop/internal/presales"
+	"closeloop/internal/quotes"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
@@ -71,6 +72,7 @@ type App struct {
 	Presales  *presales.Service
 	Approvals *approvals.Service // approvals of any document type; areas Register theirs
 	Notify    *notify.Service    // users' notifications
+	Quotes    *quotes.Service    // the catalogue's rules and quotes
 	Contracts *contracts.Service // contracts, payment plans, signing, hand-overs
 	// Fulfilment runs orders, stock, deliveries and their sign-off, supply
 	// problems and installation/training tasks.
@@ -106,6 +108,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Notify = notify.New(db)
 	a.Customers = customers.New(a.Records)
 	a.Presales = presales.New(a.Records)
+	a.Quotes = quotes.New(a.Records)
+	a.Quotes.UseApprovals(a.Approvals)
 	a.Contracts = contracts.New(a.Records)
 	a.Contracts.UseApprovals(a.Approvals)
 	a.Fulfilment = fulfilment.New(a.Records)
@@ -134,6 +138,11 @@ func (a *App) registerJobs() {
 		return err
 	})
 	a.Jobs.Every("pool.sweep", 5*time.Minute)
+	a.Jobs.Handle("quotes.expire", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Quotes.ExpireDue(ctx, time.Now(), 500)
+		return err
+	})
+	a.Jobs.Every("quotes.expire", 15*time.Minute)
 }
 
 // seed writes the shipped roles, pick-lists and pool rules the first time,

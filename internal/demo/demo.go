@@ -66,6 +66,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"pool", l.releases},
 		{"knowledge", l.knowledge},
 		{"presales", l.presales},
+		{"quotes", l.quotes},
 		{"contracts", l.contracts},
 		{"fulfilment", l.fulfilment},
 		{"history", l.backdate},

@@ -31,6 +31,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal("a second load into a non-empty database was accepted")
 	}
 	checkPresalesDemo(t, a)
+	checkQuotesDemo(t, a)
 	checkContractsDemo(t, a)
 	checkFulfilmentDemo(t, a)
 	db := a.DB

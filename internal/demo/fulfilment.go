@@ -20,9 +20,9 @@ import (
 // from signed contracts where the contracts part made some, typed in
 // otherwise; everything through the services.
 
-// demoProducts are the goods and services orders are typed from when the
+// fulfilmentProducts are the goods and services orders are typed from when the
 // catalogue is empty.
-var demoProducts = []struct {
+var fulfilmentProducts = []struct {
 	sku, name, spec, unit, kind string
 	price, stock                int64
 }{
@@ -96,7 +96,7 @@ func (fl *fulLoader) catalogue(ctx context.Context) error {
 		fl.products = have
 		return nil
 	}
-	for _, dp := range demoProducts {
+	for _, dp := range fulfilmentProducts {
 		p, err := fl.a.Records.Create(ctx, fl.o.admin.p, "product", entity.Record{"sku": dp.sku, "name": dp.name, "spec": dp.spec, "unit": dp.unit, "kind": dp.kind,
 			"list_price": dp.price, "stock_qty": dp.stock, "category": map[string]string{"goods": "hardware", "service": "service"}[dp.kind]})
 		if err != nil {

@@ -97,3 +97,44 @@ func checkPresalesDemo(t *testing.T, a *app.App) {
 		t.Errorf("sample report %+v", rep.Total)
 	}
 }
+
+// checkQuotesDemo: a catalogue of equipment, licences, materials by the kg
+// and services; level price lists; quotes at every step, one revised.
+func checkQuotesDemo(t *testing.T, a *app.App) {
+	t.Helper()
+	ctx := context.Background()
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := a.DB.R().QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	if n := count(`SELECT count(*) FROM products WHERE unit = 'kg'`); n < 2 {
+		t.Errorf("%d products sold by the kg", n)
+	}
+	if n := count(`SELECT count(*) FROM products WHERE kind = 'service'`); n < 2 {
+		t.Errorf("%d services", n)
+	}
+	if n := count(`SELECT count(*) FROM price_list_items`); n < 10 {
+		t.Errorf("%d price list items", n)
+	}
+	for _, st := range []string{"draft", "in_approval", "approved", "sent", "accepted", "rejected", "expired", "superseded"} {
+		if n := count(`SELECT count(*) FROM quotes WHERE status = $1`, st); n == 0 {
+			t.Errorf("no %s quote", st)
+		}
+	}
+	if n := count(`SELECT count(*) FROM quotes WHERE revision = 2 AND root_id IS NOT NULL`); n == 0 {
+		t.Error("no revised quote")
+	}
+	if n := count(`SELECT count(*) FROM approvals WHERE doc_type = 'quote' AND status = 'pending'`); n == 0 {
+		t.Error("no quote waiting for approval")
+	}
+	if n := count(`SELECT count(*) FROM quotes q WHERE q.total <> (SELECT COALESCE(SUM(line_total), 0) FROM quote_lines l WHERE l.quote_id = q.id)`); n != 0 {
+		t.Errorf("%d quotes whose lines do not add up to the total", n)
+	}
+	if n := count(`SELECT count(*) FROM quotes WHERE created_at > $1`, time.Now().Add(-24*time.Hour)); n > 2 {
+		t.Errorf("%d quotes dated today", n)
+	}
+}

@@ -177,7 +177,7 @@ func (s *Server) companyPreview(c *rc) error {
 	if err := s.app.Admin.LetterheadPreview(c.ctx(), c.p, lang, time.Now().In(s.app.Loc), &buf); err != nil {
 		return err
 	}
-	api.WritePDF(c.w, "letterhead-preview.pdf", buf.Bytes())
+	api.WritePDF(c.w, "letterhead-preview.pdf", buf.Bytes(), true)
 	return nil
 }
 
