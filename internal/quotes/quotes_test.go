@@ -31,7 +31,9 @@ type fx struct {
 	Install  entity.Record // product: service, list ¥8,000.00, 6 %
 }
 
-func newFx(t *testing.T) *fx {
+func newFx(t *testing.T) *fx { return newFxB(t) }
+
+func newFxB(t testing.TB) *fx {
 	t.Helper()
 	f := &fx{Fixture: apptest.NewFixture(t)}
 	f.Q = f.App.Quotes
@@ -43,7 +45,7 @@ func newFx(t *testing.T) *fx {
 	return f
 }
 
-func (f *fx) product(t *testing.T, sku, name, spec, unit, cat, kind string, price, tax int64) entity.Record {
+func (f *fx) product(t testing.TB, sku, name, spec, unit, cat, kind string, price, tax int64) entity.Record {
 	t.Helper()
 	r, err := f.App.Records.Create(ctx, f.Admin, "product", entity.Record{"sku": sku, "name": name, "spec": spec, "unit": unit,
 		"category": cat, "kind": kind, "list_price": price, "tax_rate_bp": tax, "stock_qty": int64(100)})

@@ -12,6 +12,7 @@ import (
 
 	"closeloop/internal/access"
 	"closeloop/internal/entity"
+	"closeloop/internal/pdfdoc"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
@@ -23,6 +24,7 @@ type Service struct {
 
 	approvals Approvals
 	mailer    Mailer
+	company   func(ctx context.Context) (pdfdoc.Company, error)
 	nowFunc   func() time.Time
 }
 
