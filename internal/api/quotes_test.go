@@ -116,6 +116,18 @@ func TestQuotesContract(t *testing.T) {
 	st, b = rep.do("PATCH", path, map[string]any{"version": 1, "notes": "旧"})
 	problem(t, "stale patch", st, b, 409, "stale_version")
 
+	// The PDF: Chinese by default, English on request, a name in UTF-8.
+	resp, pdf := rep.download(path + "/pdf")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(pdf), "%PDF-") ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), "filename*=UTF-8''%E6%8A%A5%E4%BB%B7%E5%8D%95-Q-") {
+		t.Fatalf("pdf: %d %v", resp.StatusCode, resp.Header)
+	}
+	if resp, _ := rep.download(path + "/pdf?lang=en"); resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), "Quotation-Q-") {
+		t.Fatalf("english pdf: %d %v", resp.StatusCode, resp.Header)
+	}
+	st, b = rep.do("GET", path+"/pdf?lang=fr", nil)
+	problem(t, "pdf in French", st, b, 422, "lang:invalid_option")
+
 	// Another rep cannot see the quote, its lines, its PDF or its processes.
 	for _, c := range []struct{ method, path string }{{"GET", path}, {"PATCH", path}, {"POST", path + "/submit"}, {"POST", path + "/send"}, {"GET", path + "/versions"}, {"GET", path + "/pdf"}} {
 		st, b := rep2.do(c.method, c.path, map[string]any{"version": 2})
