@@ -119,6 +119,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Admin = admin.New(db)
 	a.Jobs = jobs.New(db)
 	a.Mail = mail.New(db, a.Jobs) // registers the mail.send job
+	a.Quotes.SetCompany(a.Admin.Company)
+	a.Quotes.UseMail(a.Mail)
 	a.Importer = importer.New(a.Records)
 	a.Imports = importer.NewRuns(a.Importer, a.Jobs)
 	if err := a.seed(ctx); err != nil {

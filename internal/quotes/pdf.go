@@ -36,11 +36,19 @@ func (s *Service) PDF(ctx context.Context, p *access.Principal, id string, lang 
 	if err != nil {
 		return "", nil, err
 	}
+	pdf, err := renderPDF(doc, q.Rec.Str("number"))
+	if err != nil {
+		return "", nil, err
+	}
+	return i18n.Msg(lang, "qtpdf.file", "number", q.Rec.Str("number")), pdf, nil
+}
+
+func renderPDF(doc pdfdoc.Document, number string) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := pdfdoc.Render(&buf, doc); err != nil {
-		return "", nil, errs.Wrap(err, "quotes: render %s", q.Rec.Str("number"))
+		return nil, errs.Wrap(err, "quotes: render %s", number)
 	}
-	return i18n.Msg(lang, "qtpdf.file", "number", q.Rec.Str("number")), buf.Bytes(), nil
+	return buf.Bytes(), nil
 }
 
 // document gathers what the quote's document shows.

@@ -10,6 +10,7 @@ import (
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
 	"closeloop/internal/i18n"
+	"closeloop/internal/mail"
 	"closeloop/internal/money"
 	"closeloop/internal/pdfdoc"
 	"closeloop/internal/pdfdoc/pdftest"
@@ -105,4 +106,62 @@ func BenchmarkQuotePDF(b *testing.B) {
 	b.ReportMetric(pct(0.5), "p50-ms")
 	b.ReportMetric(pct(0.95), "p95-ms")
 	b.ReportMetric(float64(size), "bytes/pdf")
+}
+
+// Sending mails the quote with its PDF to the contact, in the sending
+// transaction, when SMTP is set up and the contact has an address.
+func TestSendMailsThePDF(t *testing.T) {
+	f := newFx(t)
+	q1 := f.quote(t, f.Rep1, line("product_id", f.Server.ID(), "quantity", 1))
+	// No SMTP yet: sent, nothing mailed.
+	if _, mailed, err := f.Q.Send(ctx, f.Rep1, q1.Rec.ID(), 0); err != nil || mailed {
+		t.Fatalf("send without SMTP: mailed %v, %v", mailed, err)
+	}
+	if _, err := f.App.Mail.SaveSettings(ctx, f.Admin, mail.SMTPUpdate{Host: "smtp.example.com", Port: 587, FromAddress: "sales@example.com", FromName: "销售部"}); err != nil {
+		t.Fatal(err)
+	}
+	noMail, err := f.App.Records.Create(ctx, f.Rep1, "contact", entity.Record{"name": "王强", "customer_id": f.Customer.ID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withMail, err := f.App.Records.Create(ctx, f.Rep1, "contact", entity.Record{"name": "刘建国", "customer_id": f.Customer.ID(), "email": "liu.jianguo@huaxin.example.cn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(contact string) string {
+		q, err := f.Q.Create(ctx, f.Rep1, quotes.Input{Quote: entity.Record{"title": "报价", "customer_id": f.Customer.ID(), "contact_id": contact, "valid_until": "2031-01-31"},
+			SetLines: true, Lines: []entity.Record{line("product_id", f.Install.ID(), "quantity", 2)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q.Rec.ID()
+	}
+	if _, mailed, err := f.Q.Send(ctx, f.Rep1, mk(noMail.ID()), 0); err != nil || mailed {
+		t.Fatalf("contact without e-mail: mailed %v, %v", mailed, err)
+	}
+	id := mk(withMail.ID())
+	out, mailed, err := f.Q.Send(ctx, f.Rep1, id, 0)
+	if err != nil || !mailed || out.Str("status") != crm.QuoteSent {
+		t.Fatalf("send: mailed %v, %v", mailed, err)
+	}
+	var to, subject, reply, att string
+	var size int64
+	err = f.DB().R().QueryRowContext(ctx, `SELECT o.to_addrs, o.subject, COALESCE(o.reply_to, ''), a.name, a.size FROM mail_outbox o JOIN mail_attachments a ON a.message_id = o.id
+		WHERE o.entity = 'quote' AND o.record_id = $1`, id).Scan(&to, &subject, &reply, &att, &size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(to, "liu.jianguo@huaxin.example.cn") || !strings.Contains(subject, out.Str("number")) || !strings.Contains(reply, f.Rep1.Email) ||
+		att != "报价单-"+out.Str("number")+".pdf" || size < 1000 {
+		t.Fatalf("mail: to %s subject %s reply %s attachment %s (%d bytes)", to, subject, reply, att, size)
+	}
+	// A refused send mails nothing.
+	if _, _, err := f.Q.Send(ctx, f.Rep1, id, 0); err == nil {
+		t.Fatal("sent twice")
+	}
+	var n int
+	_ = f.DB().R().QueryRowContext(ctx, `SELECT count(*) FROM mail_outbox WHERE record_id = $1`, id).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d mails for one send", n)
+	}
 }
