@@ -113,7 +113,7 @@ func fulfilmentPaths(paths obj) {
 	paths["/api/v1/deliveries/{id}/pdf"] = obj{"parameters": idOnly, "get": obj{"tags": []string{"deliveries"}, "operationId": "deliveryNote",
 		"summary":    "The delivery note (送货单) as PDF: letterhead, consignee, shipment, lines with quantities, batch and production date, signatures",
 		"parameters": []obj{{"name": "lang", "in": "query", "schema": obj{"type": "string", "enum": []string{"zh-CN", "en"}, "default": "zh-CN"}}},
-		"responses": withResponses(obj{"200": obj{"description": "the PDF", "content": obj{"application/pdf": obj{"schema": obj{"type": "string", "contentEncoding": "binary"}}}}}, "401", "404", "422")}}
+		"responses":  withResponses(obj{"200": obj{"description": "the PDF", "content": obj{"application/pdf": obj{"schema": obj{"type": "string", "contentEncoding": "binary"}}}}}, "401", "404", "422")}}
 	link := obj{"201": obj{"description": "the link", "content": jsonContent(ref("PublicLink"))}}
 	days := obj{"days": obj{"type": "integer", "minimum": 1, "maximum": fulfilment.MaxLinkDays, "description": "lifetime; default the setting link_days (7)"}}
 	paths["/api/v1/deliveries/{id}/sign-off-link"] = post("deliveries", "signOffLink",
