@@ -409,7 +409,7 @@ func (h *API) deliveryNote(w http.ResponseWriter, r *http.Request, p *access.Pri
 	if err != nil {
 		return err
 	}
-	WritePDF(w, name, data)
+	WritePDF(w, name, data, false)
 	return nil
 }
 
