@@ -41,6 +41,7 @@ func init() {
 		m.HandleFunc("PATCH /api/v1/deliveries/{id}", h.authed(h.fulLabeled("delivery_line", h.updateDelivery)))
 		m.HandleFunc("POST /api/v1/deliveries/{id}/events", h.authed(h.fulLabeled("delivery_event", h.trackDelivery)))
 		m.HandleFunc("POST /api/v1/deliveries/{id}/sign-off-link", h.authed(h.fulLabeled("", h.signOffLink)))
+		m.HandleFunc("GET /api/v1/deliveries/{id}/pdf", h.authed(h.deliveryNote))
 		for _, step := range []string{crm.ProblemStepStart, crm.ProblemStepResolve, crm.ProblemStepClose, crm.ProblemStepReopen} {
 			m.HandleFunc("POST /api/v1/supply-problems/{id}/"+step, h.authed(h.fulLabeled("supply_problem", h.problemStep(step))))
 		}
@@ -391,6 +392,25 @@ func (h *API) trackDelivery(w http.ResponseWriter, r *http.Request, p *access.Pr
 		return err
 	}
 	return h.deliveryJSON(w, r, p, http.StatusOK, r.PathValue("id"))
+}
+
+// deliveryNote answers the delivery note (送货单) as a PDF, in Chinese or
+// (lang=en) English.
+func (h *API) deliveryNote(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	lang := i18n.ZH
+	switch v := r.URL.Query().Get("lang"); v {
+	case "", "zh", "zh-CN":
+	case "en":
+		lang = i18n.EN
+	default:
+		return errs.Validation([]errs.FieldError{{Field: "lang", Code: "invalid_option", Args: map[string]any{"value": v}}})
+	}
+	name, data, err := h.App.Fulfilment.DeliveryNote(r.Context(), p, r.PathValue("id"), lang)
+	if err != nil {
+		return err
+	}
+	WritePDF(w, name, data, false)
+	return nil
 }
 
 // linkBody reads {"days": n} (optional).

@@ -110,6 +110,10 @@ func fulfilmentPaths(paths obj) {
 		body(nil, obj{"status": obj{"type": "string", "enum": []string{crm.DeliveryShipped, crm.DeliveryInTransit, crm.DeliveryDelivered, crm.DeliveryCancelled}},
 			"at": obj{"type": "string", "format": "date-time", "description": "when; now when omitted; not in the future"}, "location": obj{"type": "string", "maxLength": 200},
 			"note": obj{"type": "string", "maxLength": 1000}, "version": version}), delivery, "400", "401", "403", "404", "409", "422")
+	paths["/api/v1/deliveries/{id}/pdf"] = obj{"parameters": idOnly, "get": obj{"tags": []string{"deliveries"}, "operationId": "deliveryNote",
+		"summary":    "The delivery note (送货单) as PDF: letterhead, consignee, shipment, lines with quantities, batch and production date, signatures",
+		"parameters": []obj{{"name": "lang", "in": "query", "schema": obj{"type": "string", "enum": []string{"zh-CN", "en"}, "default": "zh-CN"}}},
+		"responses":  withResponses(obj{"200": obj{"description": "the PDF", "content": obj{"application/pdf": obj{"schema": obj{"type": "string", "contentEncoding": "binary"}}}}}, "401", "404", "422")}}
 	link := obj{"201": obj{"description": "the link", "content": jsonContent(ref("PublicLink"))}}
 	days := obj{"days": obj{"type": "integer", "minimum": 1, "maximum": fulfilment.MaxLinkDays, "description": "lifetime; default the setting link_days (7)"}}
 	paths["/api/v1/deliveries/{id}/sign-off-link"] = post("deliveries", "signOffLink",

@@ -117,6 +117,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Files = attachments.New(a.Records, maxUpload)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)
+	a.Fulfilment.Letterhead = a.Admin.Company // delivery notes and the customer's pages
 	a.Jobs = jobs.New(db)
 	a.Mail = mail.New(db, a.Jobs) // registers the mail.send job
 	a.Quotes.SetCompany(a.Admin.Company)

@@ -31,8 +31,9 @@ import (
 type Service struct {
 	R  *records.Service
 	DB *store.DB
-	// Company names our company on the customer's public pages (nil: none).
-	Company CompanyFunc
+	// Letterhead is our company on delivery notes and the customer's
+	// public pages (admin.Service.Company; nil: none).
+	Letterhead LetterheadFunc
 	// Handovers links new orders, deliveries and tasks to the customer's
 	// hand-over report (nil: none).
 	Handovers HandoverSource

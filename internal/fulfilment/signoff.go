@@ -106,11 +106,6 @@ type PublicView struct {
 	Rejected    string
 }
 
-// Company is our company's name for the public pages (the letterhead).
-// Seam: admin.Service.Company (branch docs-mail) loads it from settings;
-// app wires it here when it lands. Nil shows none.
-type CompanyFunc func(ctx context.Context) i18n.Text
-
 // Public reads what the page of a link shows. An unknown, malformed or
 // replaced token is NotFound (public_link_not_found), whatever the reason.
 func (s *Service) Public(ctx context.Context, token string) (*PublicView, error) {
@@ -123,8 +118,10 @@ func (s *Service) Public(ctx context.Context, token string) (*PublicView, error)
 
 func (s *Service) publicView(ctx context.Context, q store.Querier, l *linkRow) (*PublicView, error) {
 	v := &PublicView{Purpose: l.purpose, State: s.linkState(l), ExpiresAt: l.expiresAt}
-	if s.Company != nil {
-		v.Company = s.Company(ctx)
+	if s.Letterhead != nil {
+		if co, err := s.Letterhead(ctx); err == nil {
+			v.Company = i18n.T(co.Name, co.NameEn)
+		}
 	}
 	switch l.purpose {
 	case PurposeSignOff:

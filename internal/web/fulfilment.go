@@ -743,11 +743,9 @@ var fulLineRE = regexp.MustCompile(`^lines\[(\d+)\]\.(\w+)$`)
 
 func contextWith(c *rc, key, val any) context.Context { return context.WithValue(c.ctx(), key, val) }
 
-// deliveryPDF is the delivery note's address. Seam: the PDF is rendered
-// by internal/pdfdoc (branch docs-mail); until it lands there is none.
-func (s *Server) deliveryPDF(d entity.Record) string { return deliveryPDFPath(d) }
-
-var deliveryPDFPath = func(entity.Record) string { return "" }
+// deliveryPDF is the delivery note's address (the API answers the PDF to
+// the signed-in browser as well).
+func (s *Server) deliveryPDF(d entity.Record) string { return "/api/v1/deliveries/" + d.ID() + "/pdf" }
 
 // linkURL is a public link's full address: the configured base URL, else
 // the address this page was asked at.

@@ -90,6 +90,10 @@ func TestSignOffPage(t *testing.T) {
 	if !strings.Contains(page.body, "生成签收链接") || !strings.Contains(page.body, "B2612-07") || !strings.Contains(page.body, "物流跟踪") {
 		t.Fatalf("delivery page:\n%s", snippet(page.body))
 	}
+	if pdf := coord.get("/api/v1/deliveries/" + s.delivery.ID() + "/pdf"); pdf.status != http.StatusOK || pdf.hdr.Get("Content-Type") != "application/pdf" ||
+		!strings.HasPrefix(pdf.body, "%PDF-") || !strings.Contains(page.body, "/api/v1/deliveries/"+s.delivery.ID()+"/pdf") {
+		t.Errorf("delivery note from the page: %d %s", pdf.status, pdf.hdr.Get("Content-Type"))
+	}
 	if op := coord.mustGet("/orders/" + s.order.ID()); !strings.Contains(op.body, "9,876.54") || !strings.Contains(op.body, "49,382.70") {
 		t.Fatal("prices not shown as the leak check below expects them") // so the check can fail
 	}
