@@ -138,7 +138,7 @@ func TestSignOffPage(t *testing.T) {
 		if i == 0 {
 			first = text(r.body)
 		} else if text(r.body) != first {
-			t.Error("wrong tokens answered differently")
+			t.Errorf("wrong tokens answered differently:\n%s\n---\n%s", first, text(r.body))
 		}
 	}
 
