@@ -18,6 +18,7 @@ import (
 	"closeloop/internal/contracts"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
+	"closeloop/internal/finance"
 	"closeloop/internal/importer"
 	"closeloop/internal/jobs"
 	"closeloop/internal/notify"
@@ -70,6 +71,7 @@ type App struct {
 	Approvals *approvals.Service   // approvals of any document type; areas Register theirs
 	Notify    *notify.Service      // users' notifications
 	Contracts *contracts.Service   // contracts, payment plans, signing, hand-overs
+	Finance   *finance.Service     // invoices, payments, receivables, reminders
 	Files     *attachments.Service // attachments on any record
 	Auth      *auth.Service
 	Admin     *admin.Service
@@ -102,6 +104,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Presales = presales.New(a.Records)
 	a.Contracts = contracts.New(a.Records)
 	a.Contracts.UseApprovals(a.Approvals)
+	a.Finance = finance.New(a.Records)
 	a.Files = attachments.New(a.Records, maxUpload)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)
@@ -125,6 +128,16 @@ func (a *App) registerJobs() {
 		return err
 	})
 	a.Jobs.Every("pool.sweep", 5*time.Minute)
+	a.Jobs.Handle("finance.reminders", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Finance.SendReminders(ctx, time.Now(), 5000)
+		return err
+	})
+	a.Jobs.Every("finance.reminders", time.Hour)
+	a.Jobs.Handle("idempotency.purge", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.DB.PurgeIdempotencyKeys(ctx, time.Now())
+		return err
+	})
+	a.Jobs.Every("idempotency.purge", time.Hour)
 }
 
 // seed writes the shipped roles, pick-lists and pool rules the first time,

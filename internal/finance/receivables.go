@@ -1,0 +1,358 @@
+package finance
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"closeloop/internal/access"
+	"closeloop/internal/crm"
+	"closeloop/internal/entity"
+	"closeloop/internal/errs"
+	"closeloop/internal/store"
+)
+
+// Receivables (应收账款) and their ageing (账龄): what is not yet paid of
+// the instalments a viewer can see, per customer, rep (the contract's
+// owner) or team, in bands of days past due at an as-of date. One grouped
+// statement over the unpaid instalments, on the owner, team and currency
+// columns the instalments carry (kept from their contract), through
+// partial covering indexes of the unpaid rows — so no contract is joined
+// and no table row is read. Amounts in different currencies are never
+// added up: every row and total is per currency.
+
+// Ageing groupings.
+const (
+	GroupCustomer = "customer"
+	GroupOwner    = "owner"
+	GroupTeam     = "team"
+)
+
+// AgeingFilter narrows the receivables, always within what the viewer
+// may see.
+type AgeingFilter struct {
+	AsOf       string // 2006-01-02; today (company time zone) when empty
+	Group      string // customer (default), owner or team
+	CustomerID string
+	OwnerID    string
+	TeamID     string // the team and its sub-teams
+	Limit      int    // rows listed (default 100, at most 5000); the totals cover all
+}
+
+// AgeingRow is the receivables of one customer, rep or team in one
+// currency (minor units).
+type AgeingRow struct {
+	Key          string `json:"key"`
+	Name         string `json:"name"`
+	Currency     string `json:"currency"`
+	NotDue       int64  `json:"not_due"`
+	D0To30       int64  `json:"d0_30"`
+	D31To60      int64  `json:"d31_60"`
+	D61To90      int64  `json:"d61_90"`
+	Over90       int64  `json:"d90_plus"`
+	Due          int64  `json:"due"`         // due and unpaid: 0 days past due or more
+	Overdue      int64  `json:"overdue"`     // a day or more past due
+	Outstanding  int64  `json:"outstanding"` // everything unpaid, due or not
+	DueCount     int64  `json:"due_instalments"`
+	OverdueCount int64  `json:"overdue_instalments"`
+}
+
+// Bands are the row's amounts in the order of crm.AgeBands.
+func (r AgeingRow) Bands() []int64 {
+	return []int64{r.NotDue, r.D0To30, r.D31To60, r.D61To90, r.Over90}
+}
+
+func (r *AgeingRow) add(o AgeingRow) {
+	r.NotDue += o.NotDue
+	r.D0To30 += o.D0To30
+	r.D31To60 += o.D31To60
+	r.D61To90 += o.D61To90
+	r.Over90 += o.Over90
+	r.Due += o.Due
+	r.Overdue += o.Overdue
+	r.Outstanding += o.Outstanding
+	r.DueCount += o.DueCount
+	r.OverdueCount += o.OverdueCount
+}
+
+// Ageing is the receivables report.
+type Ageing struct {
+	AsOf   string      `json:"as_of"`
+	Group  string      `json:"group"`
+	Rows   []AgeingRow `json:"rows"`   // most overdue first
+	Totals []AgeingRow `json:"totals"` // one per currency, over every row
+	More   int         `json:"more"`   // rows beyond the limit, not listed
+}
+
+func fieldErr(field, code string) error {
+	return errs.Validation([]errs.FieldError{{Field: field, Code: code}})
+}
+
+// normalise checks a filter and fills its defaults.
+func (s *Service) normalise(f *AgeingFilter) error {
+	if f.AsOf == "" {
+		f.AsOf = s.today()
+	} else if _, err := time.Parse(entity.DateLayout, f.AsOf); err != nil {
+		return errs.Validation([]errs.FieldError{{Field: "as_of", Code: "invalid_date", Args: map[string]any{"value": f.AsOf}}})
+	}
+	switch f.Group {
+	case "":
+		f.Group = GroupCustomer
+	case GroupCustomer, GroupOwner, GroupTeam:
+	default:
+		return errs.Validation([]errs.FieldError{{Field: "group", Code: "invalid_option", Args: map[string]any{"value": f.Group}}})
+	}
+	for _, x := range []struct {
+		field string
+		v     *string
+		code  string
+	}{{"customer_id", &f.CustomerID, "invalid_ref"}, {"owner_id", &f.OwnerID, "invalid_user"}, {"team_id", &f.TeamID, "invalid_ref"}} {
+		*x.v = strings.ToLower(strings.TrimSpace(*x.v))
+		if *x.v != "" && !entity.LooksLikeID(*x.v) {
+			return fieldErr(x.field, x.code)
+		}
+	}
+	switch {
+	case f.Limit == 0:
+		f.Limit = 100
+	case f.Limit < 0 || f.Limit > 5000:
+		f.Limit = 5000
+	}
+	return nil
+}
+
+// scope is the instalments p may see, on the columns they carry (prefix
+// names the table's alias with its dot): the contract's owner, team and
+// p's grants on contracts — the same rows as the declared visibility
+// through the contract. ok is false when p sees none.
+func (s *Service) scope(ctx context.Context, p *access.Principal, prefix string, a *store.Args) (string, bool, error) {
+	sc := p.Perm("payment_instalment").Read
+	if p.System || sc == access.All {
+		return "", true, nil
+	}
+	if sc == access.None || p.UserID == "" {
+		return "", false, nil
+	}
+	ors := []string{prefix + "owner_id = " + a.Add(p.UserID)}
+	if sc == access.Team && len(p.Teams) > 0 {
+		ors = append(ors, prefix+"team_id IN "+a.List(anys(p.Teams)))
+	}
+	granted, err := store.Strings(ctx, s.DB.R(), `SELECT record_id FROM record_grants WHERE user_id = $1 AND entity = 'contract' ORDER BY record_id`, p.UserID)
+	if err != nil {
+		return "", false, errs.Wrap(err, "finance: contract grants")
+	}
+	if len(granted) > 0 {
+		ors = append(ors, prefix+"contract_id IN "+a.List(anys(granted)))
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", true, nil
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, v := range ss {
+		out[i] = v
+	}
+	return out
+}
+
+// filters are the filter's conditions on the instalments (prefix as in scope).
+func (s *Service) filters(ctx context.Context, f AgeingFilter, prefix string, a *store.Args) ([]string, error) {
+	var conds []string
+	if f.CustomerID != "" {
+		conds = append(conds, prefix+"customer_id = "+a.Add(f.CustomerID))
+	}
+	if f.OwnerID != "" {
+		conds = append(conds, prefix+"owner_id = "+a.Add(f.OwnerID))
+	}
+	if f.TeamID != "" {
+		teams, err := s.DB.TeamSubtree(ctx, f.TeamID)
+		if err != nil {
+			return nil, err
+		}
+		if len(teams) == 0 {
+			return nil, fieldErr("team_id", "invalid_ref")
+		}
+		conds = append(conds, prefix+"team_id IN "+a.List(anys(teams)))
+	}
+	return conds, nil
+}
+
+// groupCol is the instalment column a grouping sums by.
+func groupCol(group string) string {
+	switch group {
+	case GroupOwner:
+		return "owner_id"
+	case GroupTeam:
+		return "team_id"
+	}
+	return "customer_id"
+}
+
+// Ageing sums the receivables p can see by the filter's grouping and age
+// band at its as-of date, most overdue first. An as-of date in the past
+// ages what was open then: amounts of payments received after it are
+// counted as still owed (the plan itself is today's).
+func (s *Service) Ageing(ctx context.Context, p *access.Principal, f AgeingFilter) (Ageing, error) {
+	if err := s.normalise(&f); err != nil {
+		return Ageing{}, err
+	}
+	out := Ageing{AsOf: f.AsOf, Group: f.Group, Rows: []AgeingRow{}, Totals: []AgeingRow{}}
+	if p.Perm("payment_instalment").Read == access.None {
+		return out, errs.Denied()
+	}
+	query, args, ok, err := s.ageingSQL(ctx, p, f, true)
+	if err != nil || !ok {
+		return out, err
+	}
+	rows, err := s.scanAgeing(ctx, query+fmt.Sprintf(" ORDER BY 9 DESC, 8 DESC, 10 DESC, 1 LIMIT %d", f.Limit+1), args)
+	if err != nil {
+		return out, err
+	}
+	if len(rows) > f.Limit {
+		// More groups than listed: the totals come from their own sum,
+		// and the number not listed from a count of the groups.
+		rows = rows[:f.Limit]
+		tq, targs, _, err := s.ageingSQL(ctx, p, f, false)
+		if err != nil {
+			return out, err
+		}
+		if out.Totals, err = s.scanAgeing(ctx, tq, targs); err != nil {
+			return out, err
+		}
+		var groups int
+		if err := s.DB.R().QueryRowContext(ctx, `SELECT count(*) FROM (`+query+`) g`, args...).Scan(&groups); err != nil {
+			return out, errs.Wrap(err, "finance: ageing groups")
+		}
+		out.More = groups - len(rows)
+	} else {
+		byCur := map[string]*AgeingRow{}
+		for _, r := range rows {
+			t := byCur[r.Currency]
+			if t == nil {
+				t = &AgeingRow{Currency: r.Currency}
+				byCur[r.Currency] = t
+			}
+			t.add(r)
+		}
+		for _, t := range byCur {
+			out.Totals = append(out.Totals, *t)
+		}
+	}
+	for i := range out.Totals {
+		out.Totals[i].Key = ""
+	}
+	slices.SortFunc(out.Totals, func(a, b AgeingRow) int { return strings.Compare(a.Currency, b.Currency) })
+	if err := s.nameRows(ctx, p, f.Group, rows); err != nil {
+		return out, err
+	}
+	out.Rows = rows
+	return out, nil
+}
+
+// ageingSQL builds the grouped statement (byKey) or the totals per
+// currency. ok is false when p sees nothing.
+func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFilter, byKey bool) (string, []any, bool, error) {
+	edges, err := crm.EdgesAt(f.AsOf)
+	if err != nil {
+		return "", nil, false, err
+	}
+	var a store.Args
+	asOf, e0, e31, e61 := a.Add(edges.NotDueAfter), a.Add(edges.From0), a.Add(edges.From31), a.Add(edges.From61)
+	part := func(prefix, from, left string, extra []string) (string, bool, error) {
+		vis, ok, err := s.scope(ctx, p, prefix, &a)
+		if err != nil || !ok {
+			return "", ok, err
+		}
+		conds, err := s.filters(ctx, f, prefix, &a)
+		if err != nil {
+			return "", false, err
+		}
+		conds = append(extra, conds...)
+		if vis != "" {
+			conds = append(conds, vis)
+		}
+		key := "''"
+		if byKey {
+			key = prefix + groupCol(f.Group)
+		}
+		return "SELECT " + key + " AS k, " + prefix + "currency AS cur, " + prefix + "due_date AS due, " + left + " AS amt FROM " + from +
+			" WHERE " + strings.Join(conds, " AND "), true, nil
+	}
+	// The literal conditions are those of the partial indexes.
+	src, ok, err := part("", "payment_instalments", "amount - paid_amount", []string{"status <> 'paid'", "deleted_at IS NULL"})
+	if err != nil || !ok {
+		return "", nil, ok, err
+	}
+	if edges.NotDueAfter < s.today() {
+		later, _, err := part("i.", "payments pm JOIN payment_allocations a ON a.payment_id = pm.id JOIN payment_instalments i ON i.id = a.instalment_id", "a.amount",
+			[]string{"pm.received_on > " + asOf, "pm.status = 'received'", "i.deleted_at IS NULL"})
+		if err != nil {
+			return "", nil, false, err
+		}
+		src += " UNION ALL " + later
+	}
+	sum := func(cond string) string {
+		return "CAST(COALESCE(SUM(CASE WHEN " + cond + " THEN amt ELSE 0 END), 0) AS BIGINT)"
+	}
+	count := func(cond string) string {
+		return "CAST(COALESCE(SUM(CASE WHEN " + cond + " THEN 1 ELSE 0 END), 0) AS BIGINT)"
+	}
+	cols := []string{
+		"k", "COALESCE(cur, 'CNY')",
+		sum("due > " + asOf),
+		sum("due <= " + asOf + " AND due >= " + e0),
+		sum("due < " + e0 + " AND due >= " + e31),
+		sum("due < " + e31 + " AND due >= " + e61),
+		sum("due < " + e61),
+		sum("due <= " + asOf),
+		sum("due < " + asOf),
+		"CAST(COALESCE(SUM(amt), 0) AS BIGINT)",
+		count("due <= " + asOf),
+		count("due < " + asOf),
+	}
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM (" + src + ") x GROUP BY k, COALESCE(cur, 'CNY')"
+	return q, a.V, true, nil
+}
+
+func (s *Service) scanAgeing(ctx context.Context, query string, args []any) ([]AgeingRow, error) {
+	rows, err := s.DB.R().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, errs.Wrap(err, "finance: ageing")
+	}
+	defer rows.Close()
+	var out []AgeingRow
+	for rows.Next() {
+		var r AgeingRow
+		var key sql.NullString
+		if err := rows.Scan(&key, &r.Currency, &r.NotDue, &r.D0To30, &r.D31To60, &r.D61To90, &r.Over90, &r.Due, &r.Overdue,
+			&r.Outstanding, &r.DueCount, &r.OverdueCount); err != nil {
+			return nil, errs.Wrap(err, "finance: ageing")
+		}
+		r.Key = key.String
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// nameRows fills the names of the customers, users or teams of the rows
+// (those p may see; others stay empty).
+func (s *Service) nameRows(ctx context.Context, p *access.Principal, group string, rows []AgeingRow) error {
+	ent := map[string]string{GroupCustomer: "customer", GroupOwner: "user", GroupTeam: "team"}[group]
+	var ids []string
+	for _, r := range rows {
+		if r.Key != "" {
+			ids = append(ids, r.Key)
+		}
+	}
+	names, err := s.R.Titles(ctx, p, ent, ids)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		rows[i].Name = names[rows[i].Key]
+	}
+	return nil
+}
