@@ -39,7 +39,7 @@ type AgeingFilter struct {
 	CustomerID string
 	OwnerID    string
 	TeamID     string // the team and its sub-teams
-	Limit      int    // rows listed (default 100, at most 5000); the totals cover all
+	Limit      int    // rows listed (default 100, at most 5000; -1 all); the totals cover all
 }
 
 // AgeingRow is the receivables of one customer, rep or team in one
@@ -118,7 +118,9 @@ func (s *Service) normalise(f *AgeingFilter) error {
 	switch {
 	case f.Limit == 0:
 		f.Limit = 100
-	case f.Limit < 0 || f.Limit > 5000:
+	case f.Limit < 0: // every row (exports)
+		f.Limit = 1_000_000
+	case f.Limit > 5000:
 		f.Limit = 5000
 	}
 	return nil
