@@ -16,14 +16,14 @@ func financePaths(paths obj) {
 		"reason": obj{"type": "string", "maxLength": 2000}, "version": versionProp}}
 	if base, ok := paths["/api/v1/invoices"].(obj); ok {
 		base["post"] = obj{"tags": []string{"invoices"}, "operationId": "createInvoice",
-			"summary": "Issue an invoice against a signed contract (finance). The amount (incl. tax) is spread over the instalments in instalment_ids, or over the whole plan earliest due first, or exactly as allocations say (they must add up to the amount). An instalment invoiced beyond its amount answers 422 invoice_exceeds_instalment; a number already recorded 422 invoice_number_taken.",
+			"summary":     "Issue an invoice against a signed contract (finance). The amount (incl. tax) is spread over the instalments in instalment_ids, or over the whole plan earliest due first, or exactly as allocations say (they must add up to the amount). An instalment invoiced beyond its amount answers 422 invoice_exceeds_instalment; a number already recorded 422 invoice_number_taken.",
 			"requestBody": obj{"required": true, "content": jsonContent(withAllocs("InvoiceInput", "how much covers each instalment; sums to amount"))},
 			"responses":   withResponses(obj{"201": obj{"description": "issued", "content": jsonContent(ref("Invoice"))}}, "400", "401", "403", "422")}
 	}
 	if base, ok := paths["/api/v1/payments"].(obj); ok {
 		base["post"] = obj{"tags": []string{"payments"}, "operationId": "createPayment",
-			"summary": "Record a payment received against a contract (finance), matched to instalments as allocations say or earliest due first (partial payments allowed); what is left is kept as the payment's unallocated credit. With an Idempotency-Key a retry returns the first response (same status and body, header Idempotent-Replayed: true) and records nothing; the same key with another body answers 422 idempotency_key_reused; keys last 24 hours.",
-			"parameters": []obj{{"name": IdempotencyHeader, "in": "header", "required": false, "description": "1–255 printable ASCII characters, unique per request you mean once", "schema": obj{"type": "string", "maxLength": 255}}},
+			"summary":     "Record a payment received against a contract (finance), matched to instalments as allocations say or earliest due first (partial payments allowed); what is left is kept as the payment's unallocated credit. With an Idempotency-Key a retry returns the first response (same status and body, header Idempotent-Replayed: true) and records nothing; the same key with another body answers 422 idempotency_key_reused; keys last 24 hours.",
+			"parameters":  []obj{{"name": IdempotencyHeader, "in": "header", "required": false, "description": "1–255 printable ASCII characters, unique per request you mean once", "schema": obj{"type": "string", "maxLength": 255}}},
 			"requestBody": obj{"required": true, "content": jsonContent(withAllocs("PaymentInput", "how much pays each instalment; at most amount"))},
 			"responses":   withResponses(obj{"201": obj{"description": "recorded (or the first response, replayed)", "content": jsonContent(ref("Payment"))}}, "400", "401", "403", "409", "422")}
 	}
