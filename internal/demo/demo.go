@@ -67,6 +67,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"knowledge", l.knowledge},
 		{"presales", l.presales},
 		{"contracts", l.contracts},
+		{"finance", l.finance}, // after the contracts it invoices and collects
 		{"history", l.backdate},
 	}
 	for _, s := range steps {

@@ -32,6 +32,7 @@ func TestLoad(t *testing.T) {
 	}
 	checkPresalesDemo(t, a)
 	checkContractsDemo(t, a)
+	checkFinanceDemo(t, a)
 	db := a.DB
 	count := func(q string, args ...any) int {
 		t.Helper()

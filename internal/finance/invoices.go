@@ -143,7 +143,7 @@ func (s *Service) afterInvoice(ctx context.Context, tx *store.Tx, p *access.Prin
 		return err
 	}
 	return s.event(ctx, tx, p, rec, "invoice_issued", "invoice", map[string]any{"number": rec.Str("number"),
-		"amount": entity.FormatMoney(rec.Int("amount")), "currency": rec.Str("currency")})
+		"amount": moneyLabel(rec.Str("currency"), rec.Int("amount"))})
 }
 
 // IssueInvoice records an invoice. allocs, when given, say exactly how
@@ -197,7 +197,7 @@ func (s *Service) VoidInvoice(ctx context.Context, p *access.Principal, id strin
 			return err
 		}
 		return s.event(ctx, tx, p, inv, "invoice_voided", "invoice", map[string]any{"number": inv.Str("number"),
-			"amount": entity.FormatMoney(inv.Int("amount")), "currency": inv.Str("currency"), "reason": why})
+			"amount": moneyLabel(inv.Str("currency"), inv.Int("amount")), "reason": why})
 	})
 	return out, err
 }

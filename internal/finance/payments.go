@@ -97,7 +97,7 @@ func (s *Service) afterPayment(ctx context.Context, tx *store.Tx, p *access.Prin
 		return err
 	}
 	return s.event(ctx, tx, p, rec, "payment_received", "payment", map[string]any{"number": rec.Str("number"),
-		"amount": entity.FormatMoney(rec.Int("amount")), "currency": rec.Str("currency"), "received_on": rec.Str("received_on")})
+		"amount": moneyLabel(rec.Str("currency"), rec.Int("amount")), "received_on": rec.Str("received_on")})
 }
 
 func (s *Service) writeAllocations(ctx context.Context, tx *store.Tx, p *access.Principal, pay entity.Record, plan []crm.PlanItem, allocs []crm.Allocation) error {
@@ -213,7 +213,7 @@ func (s *Service) ReversePayment(ctx context.Context, p *access.Principal, id st
 			return err
 		}
 		return s.event(ctx, tx, p, pay, "payment_reversed", "payment", map[string]any{"number": pay.Str("number"),
-			"amount": entity.FormatMoney(pay.Int("amount")), "currency": pay.Str("currency"), "reason": why})
+			"amount": moneyLabel(pay.Str("currency"), pay.Int("amount")), "reason": why})
 	})
 	return out, err
 }

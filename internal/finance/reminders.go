@@ -71,14 +71,14 @@ func (s *Service) SendReminders(ctx context.Context, now time.Time, limit int) (
 	today := now.In(s.R.Loc).Format(entity.DateLayout)
 	horizon := now.In(s.R.Loc).AddDate(0, 0, days).Format(entity.DateLayout)
 	type due struct {
-		id, contract, owner, label, due string
+		id, contract, owner, label, due, cur string
 		left                            int64
 		reminded, overdue               bool
 	}
 	var todo []due
 	// The literal condition is that of the partial index of reminders.
 	rows, err := s.DB.R().QueryContext(ctx, `SELECT i.id, i.contract_id, i.owner_id, i.position, i.label, i.kind, i.due_date,
-			i.amount - i.paid_amount, i.reminded_at IS NOT NULL, i.overdue_notified_at IS NOT NULL
+			i.amount - i.paid_amount, COALESCE(i.currency, 'CNY'), i.reminded_at IS NOT NULL, i.overdue_notified_at IS NOT NULL
 		FROM payment_instalments i
 		WHERE i.status <> 'paid' AND i.deleted_at IS NULL AND (i.reminded_at IS NULL OR i.overdue_notified_at IS NULL)
 			AND i.due_date <= $1 AND i.owner_id IS NOT NULL
@@ -91,7 +91,7 @@ func (s *Service) SendReminders(ctx context.Context, now time.Time, limit int) (
 		var pos int64
 		var label, kind string
 		var dd any
-		if err := rows.Scan(&d.id, &d.contract, &d.owner, &pos, &label, &kind, &dd, &d.left, &d.reminded, &d.overdue); err != nil {
+		if err := rows.Scan(&d.id, &d.contract, &d.owner, &pos, &label, &kind, &dd, &d.left, &d.cur, &d.reminded, &d.overdue); err != nil {
 			rows.Close()
 			return res, errs.Wrap(err, "finance: instalments to remind")
 		}
@@ -133,7 +133,7 @@ func (s *Service) SendReminders(ctx context.Context, now time.Time, limit int) (
 			sent = true
 			return notify(ctx, tx, d.owner, kind, "payment_instalment", d.id, map[string]any{
 				"contract": number, "title": title, "instalment": d.label, "due_date": d.due,
-				"amount": entity.FormatMoney(d.left), "contract_id": d.contract})
+				"amount": moneyLabel(d.cur, d.left), "contract_id": d.contract})
 		})
 		if err != nil {
 			return res, errs.Wrap(err, "finance: remind %s", d.id)

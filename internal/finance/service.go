@@ -148,6 +148,16 @@ func allocationsOf(ctx context.Context) []crm.Allocation {
 	return a
 }
 
+// moneyLabel writes an amount with its currency's sign for messages
+// (¥288,000.00).
+func moneyLabel(cur string, minor int64) string {
+	sign := map[string]string{"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$", "JPY": "JP¥"}[cur]
+	if sign == "" {
+		sign = cur + " "
+	}
+	return sign + entity.FormatMoney(minor)
+}
+
 func nilIfEmpty(s string) any {
 	if s == "" {
 		return nil
