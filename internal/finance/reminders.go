@@ -72,8 +72,8 @@ func (s *Service) SendReminders(ctx context.Context, now time.Time, limit int) (
 	horizon := now.In(s.R.Loc).AddDate(0, 0, days).Format(entity.DateLayout)
 	type due struct {
 		id, contract, owner, label, due, cur string
-		left                            int64
-		reminded, overdue               bool
+		left                                 int64
+		reminded, overdue                    bool
 	}
 	var todo []due
 	// The literal condition is that of the partial index of reminders.
