@@ -44,8 +44,9 @@ var planShapes = []struct {
 // by now — the older an instalment, the likelier it is paid; some partly
 // paid, some overdue in every age band. Instalments carry what the
 // finance hooks keep (the contract's owner, team and currency; paid
-// amount and status); contracts have their search documents. Payments and
-// their allocations are not generated: the ageing reads the instalments.
+// amount and status), the receivables kept by month are rebuilt, and
+// contracts have their search documents. Payments and their allocations
+// are not generated: the ageing reads the instalments.
 func GenInstalments(ctx context.Context, a *app.App, total int, seed uint64, log io.Writer) (int, error) {
 	if total <= 0 {
 		return 0, nil
@@ -161,11 +162,19 @@ func GenInstalments(ctx context.Context, a *app.App, total int, seed uint64, log
 	if err := sink.finish(ctx); err != nil {
 		return written, err
 	}
+	// The receivables kept by month, as the finance hooks keep them.
+	if err := a.Finance.RebuildReceivables(ctx); err != nil {
+		return written, err
+	}
 	if a.DB.Dialect == store.SQLite {
 		// Statistics for the planner, as `PRAGMA optimize` would gather.
-		if _, err := a.DB.W().ExecContext(ctx, `ANALYZE payment_instalments`); err != nil {
-			return written, err
+		for _, t := range []string{"payment_instalments", "receivable_months", "contracts"} {
+			if _, err := a.DB.W().ExecContext(ctx, `ANALYZE `+t); err != nil {
+				return written, err
+			}
 		}
+	} else if _, err := a.DB.W().ExecContext(ctx, `ANALYZE receivable_months`); err != nil {
+		return written, err
 	}
 	return written, nil
 }

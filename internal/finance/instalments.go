@@ -108,17 +108,35 @@ func (s *Service) applyInvoiced(ctx context.Context, tx *store.Tx, plan []crm.Pl
 // applyPaid moves instalments' paid amounts by deltas and sets the status
 // the new amount gives.
 func (s *Service) applyPaid(ctx context.Context, tx *store.Tx, plan []crm.PlanItem, deltas map[string]int64) error {
-	for _, p := range sortedPlan(plan, deltas) {
+	items := sortedPlan(plan, deltas)
+	if len(items) == 0 {
+		return nil
+	}
+	var a store.Args
+	ids := make([]any, len(items))
+	for i, p := range items {
+		ids[i] = p.ID
+	}
+	states, err := s.instStates(ctx, tx, "id IN "+a.List(ids), a.V...)
+	if err != nil {
+		return err
+	}
+	moves := recvMoves{}
+	for _, p := range items {
 		v := p.Paid + deltas[p.ID]
 		if v < 0 || v > p.Amount {
 			return fmt.Errorf("finance: instalment %s would be paid %d of %d", p.ID, v, p.Amount)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE payment_instalments SET paid_amount = $1, status = $2 WHERE id = $3`,
-			v, crm.InstalmentStatus(p.Amount, v), p.ID); err != nil {
+		status := crm.InstalmentStatus(p.Amount, v)
+		if _, err := tx.ExecContext(ctx, `UPDATE payment_instalments SET paid_amount = $1, status = $2 WHERE id = $3`, v, status, p.ID); err != nil {
 			return errs.Wrap(err, "finance: paid amount of %s", p.ID)
 		}
+		from := states[p.ID]
+		to := from
+		to.Paid, to.Status = v, status
+		moves.move(from, to)
 	}
-	return nil
+	return s.applyMoves(ctx, tx, moves)
 }
 
 // sortedPlan lists the plan's instalments named in deltas, in id order.
@@ -185,7 +203,13 @@ func (s *Service) afterInstalment(ctx context.Context, tx *store.Tx, p *access.P
 	if ch.Action == records.Delete && (ch.Old.Int("invoiced_amount") > 0 || ch.Old.Int("paid_amount") > 0) {
 		return errs.New(errs.Unprocessable, "instalment_has_finance")
 	}
-	return nil
+	var old entity.Record
+	if ch.Action != records.Create {
+		old = ch.Old
+	}
+	moves := recvMoves{}
+	moves.move(stateOf(old), stateOf(ch.New))
+	return s.applyMoves(ctx, tx, moves)
 }
 
 // afterContract carries a contract's owner, team and currency to its
@@ -197,9 +221,21 @@ func (s *Service) afterContract(ctx context.Context, tx *store.Tx, p *access.Pri
 		if !ch.Has("owner_id") && !ch.Has("team_id") && !ch.Has("currency") {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE payment_instalments SET owner_id = $1, team_id = $2, currency = $3 WHERE contract_id = $4`,
-			nilIfEmpty(ch.New.Str("owner_id")), nilIfEmpty(ch.New.Str("team_id")), nilIfEmpty(ch.New.Str("currency")), ch.New.ID())
-		return errs.Wrap(err, "finance: instalments follow the contract's owner")
+		states, err := s.instStates(ctx, tx, "contract_id = $1", ch.New.ID())
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE payment_instalments SET owner_id = $1, team_id = $2, currency = $3 WHERE contract_id = $4`,
+			nilIfEmpty(ch.New.Str("owner_id")), nilIfEmpty(ch.New.Str("team_id")), nilIfEmpty(ch.New.Str("currency")), ch.New.ID()); err != nil {
+			return errs.Wrap(err, "finance: instalments follow the contract's owner")
+		}
+		moves := recvMoves{}
+		for _, from := range states {
+			to := from
+			to.Owner, to.Team, to.Currency = ch.New.Str("owner_id"), ch.New.Str("team_id"), ch.New.Str("currency")
+			moves.move(from, to)
+		}
+		return s.applyMoves(ctx, tx, moves)
 	case records.Delete:
 		var n int
 		err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM invoices WHERE contract_id = $1 AND status = 'issued')

@@ -1,6 +1,7 @@
 package finance
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -40,6 +41,8 @@ type AgeingFilter struct {
 	OwnerID    string
 	TeamID     string // the team and its sub-teams
 	Limit      int    // rows listed (default 100, at most 5000; -1 all); the totals cover all
+
+	exact bool // tests: sum every instalment, never the kept months
 }
 
 // AgeingRow is the receivables of one customer, rep or team in one
@@ -129,27 +132,35 @@ func (s *Service) normalise(f *AgeingFilter) error {
 // scope is the instalments p may see, on the columns they carry (prefix
 // names the table's alias with its dot): the contract's owner, team and
 // p's grants on contracts — the same rows as the declared visibility
-// through the contract. ok is false when p sees none.
-func (s *Service) scope(ctx context.Context, p *access.Principal, prefix string, a *store.Args) (string, bool, error) {
+// through the contract. ok is false when p sees none. The same columns
+// (owner_id, team_id) scope receivable_months, which has no grants.
+func scope(p *access.Principal, prefix string, grants []string, a *store.Args) (string, bool) {
 	sc := p.Perm("payment_instalment").Read
 	if p.System || sc == access.All {
-		return "", true, nil
+		return "", true
 	}
 	if sc == access.None || p.UserID == "" {
-		return "", false, nil
+		return "", false
 	}
 	ors := []string{prefix + "owner_id = " + a.Add(p.UserID)}
 	if sc == access.Team && len(p.Teams) > 0 {
 		ors = append(ors, prefix+"team_id IN "+a.List(anys(p.Teams)))
 	}
-	granted, err := store.Strings(ctx, s.DB.R(), `SELECT record_id FROM record_grants WHERE user_id = $1 AND entity = 'contract' ORDER BY record_id`, p.UserID)
-	if err != nil {
-		return "", false, errs.Wrap(err, "finance: contract grants")
+	if len(grants) > 0 {
+		ors = append(ors, prefix+"contract_id IN "+a.List(anys(grants)))
 	}
-	if len(granted) > 0 {
-		ors = append(ors, prefix+"contract_id IN "+a.List(anys(granted)))
+	return "(" + strings.Join(ors, " OR ") + ")", true
+}
+
+// contractGrants are the contracts p reads through a grant (only asked
+// when p's scope does not reach every instalment anyway).
+func (s *Service) contractGrants(ctx context.Context, p *access.Principal) ([]string, error) {
+	sc := p.Perm("payment_instalment").Read
+	if p.System || sc == access.All || sc == access.None || p.UserID == "" {
+		return nil, nil
 	}
-	return "(" + strings.Join(ors, " OR ") + ")", true, nil
+	g, err := store.Strings(ctx, s.DB.R(), `SELECT record_id FROM record_grants WHERE user_id = $1 AND entity = 'contract' ORDER BY record_id`, p.UserID)
+	return g, errs.Wrap(err, "finance: contract grants")
 }
 
 func anys(ss []string) []any {
@@ -205,43 +216,55 @@ func (s *Service) Ageing(ctx context.Context, p *access.Principal, f AgeingFilte
 	if p.Perm("payment_instalment").Read == access.None {
 		return out, errs.Denied()
 	}
-	query, args, ok, err := s.ageingSQL(ctx, p, f, true)
-	if err != nil || !ok {
-		return out, err
-	}
-	rows, err := s.scanAgeing(ctx, query+fmt.Sprintf(" ORDER BY 9 DESC, 8 DESC, 10 DESC, 1 LIMIT %d", f.Limit+1), args)
+	grants, err := s.contractGrants(ctx, p)
 	if err != nil {
 		return out, err
 	}
-	if len(rows) > f.Limit {
-		// More groups than listed: the totals come from their own sum,
-		// and the number not listed from a count of the groups.
-		rows = rows[:f.Limit]
-		tq, targs, _, err := s.ageingSQL(ctx, p, f, false)
-		if err != nil {
+	var rows []AgeingRow
+	if (f.Group == GroupOwner || f.Group == GroupTeam) && f.CustomerID == "" && len(grants) == 0 && !f.exact {
+		// Few groups, kept by month: every row comes back, sorted here.
+		if rows, err = s.ageingByMonths(ctx, p, f); err != nil {
 			return out, err
 		}
-		if out.Totals, err = s.scanAgeing(ctx, tq, targs); err != nil {
-			return out, err
+		out.Totals = totalsOf(rows)
+		if len(rows) > f.Limit {
+			out.More, rows = len(rows)-f.Limit, rows[:f.Limit]
 		}
-		var groups int
-		if err := s.DB.R().QueryRowContext(ctx, `SELECT count(*) FROM (`+query+`) g`, args...).Scan(&groups); err != nil {
-			return out, errs.Wrap(err, "finance: ageing groups")
-		}
-		out.More = groups - len(rows)
 	} else {
-		byCur := map[string]*AgeingRow{}
-		for _, r := range rows {
-			t := byCur[r.Currency]
-			if t == nil {
-				t = &AgeingRow{Currency: r.Currency}
-				byCur[r.Currency] = t
+		query, args, ok, err := s.ageingSQL(ctx, p, f, true, grants, "")
+		if err != nil || !ok {
+			return out, err
+		}
+		// The number of groups comes with the rows (a window over the
+		// grouped result), so the instalments are read once.
+		var groups int64
+		if rows, groups, err = s.scanAgeingCounted(ctx, `SELECT g.*, COUNT(*) OVER () FROM (`+query+`) g`+
+			fmt.Sprintf(" ORDER BY 9 DESC, 8 DESC, 10 DESC, 1 LIMIT %d", f.Limit), args); err != nil {
+			return out, err
+		}
+		switch {
+		case int(groups) <= len(rows):
+			out.Totals = totalsOf(rows)
+		case f.CustomerID == "" && len(grants) == 0:
+			// More groups than listed: the totals are those of everyone's
+			// rows, which the kept months give cheaply.
+			all := f
+			all.Group = GroupTeam
+			t, err := s.ageingByMonths(ctx, p, all)
+			if err != nil {
+				return out, err
 			}
-			t.add(r)
+			out.Totals = totalsOf(t)
+		default:
+			tq, targs, _, err := s.ageingSQL(ctx, p, f, false, grants, "")
+			if err != nil {
+				return out, err
+			}
+			if out.Totals, err = s.scanAgeing(ctx, tq, targs); err != nil {
+				return out, err
+			}
 		}
-		for _, t := range byCur {
-			out.Totals = append(out.Totals, *t)
-		}
+		out.More = int(groups) - len(rows)
 	}
 	for i := range out.Totals {
 		out.Totals[i].Key = ""
@@ -254,9 +277,120 @@ func (s *Service) Ageing(ctx context.Context, p *access.Principal, f AgeingFilte
 	return out, nil
 }
 
+// totalsOf sums rows per currency.
+func totalsOf(rows []AgeingRow) []AgeingRow {
+	byCur := map[string]*AgeingRow{}
+	for _, r := range rows {
+		t := byCur[r.Currency]
+		if t == nil {
+			t = &AgeingRow{Currency: r.Currency}
+			byCur[r.Currency] = t
+		}
+		t.add(r)
+	}
+	out := []AgeingRow{}
+	for _, t := range byCur {
+		out = append(out, *t)
+	}
+	return out
+}
+
+// ageingByMonths ages the receivables of owners or teams: the kept month
+// rows for the months wholly before the 90-day edge (over 90) or after
+// the as-of month (not yet due), the instalments themselves for the
+// months in between, where the band edges fall (the edges are 30 days
+// apart, so those months are consecutive: at most five).
+func (s *Service) ageingByMonths(ctx context.Context, p *access.Principal, f AgeingFilter) ([]AgeingRow, error) {
+	edges, err := crm.EdgesAt(f.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	first, last := edges.From61[:7], f.AsOf[:7]
+	until, err := time.Parse("2006-01", last)
+	if err != nil {
+		return nil, err
+	}
+	byDay := "due_date >= '" + first + "-01' AND due_date < '" + until.AddDate(0, 1, 0).Format(entity.DateLayout) + "'"
+	query, args, ok, err := s.ageingSQL(ctx, p, f, true, nil, byDay)
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, err := s.scanAgeing(ctx, query, args)
+	if err != nil {
+		return nil, err
+	}
+	type gk struct{ key, cur string }
+	at := map[gk]int{}
+	for i, r := range rows {
+		at[gk{r.Key, r.Currency}] = i
+	}
+	var a store.Args
+	conds := []string{"(due_month < " + a.Add(first) + " OR due_month > " + a.Add(last) + ")"}
+	if vis, ok := scope(p, "", nil, &a); !ok {
+		return nil, nil
+	} else if vis != "" {
+		conds = append(conds, vis)
+	}
+	fc, err := s.filters(ctx, f, "", &a)
+	if err != nil {
+		return nil, err
+	}
+	conds = append(conds, fc...)
+	mrows, err := s.DB.R().QueryContext(ctx, `SELECT `+groupCol(f.Group)+`, currency, due_month, SUM(amount), SUM(n) FROM receivable_months
+		WHERE `+strings.Join(conds, " AND ")+` GROUP BY 1, 2, 3`, a.V...)
+	if err != nil {
+		return nil, errs.Wrap(err, "finance: ageing by month")
+	}
+	defer mrows.Close()
+	for mrows.Next() {
+		var key, cur, month string
+		var amount, n int64
+		if err := mrows.Scan(&key, &cur, &month, &amount, &n); err != nil {
+			return nil, errs.Wrap(err, "finance: ageing by month")
+		}
+		if n == 0 && amount == 0 {
+			continue
+		}
+		i, ok := at[gk{key, cur}]
+		if !ok {
+			i = len(rows)
+			at[gk{key, cur}] = i
+			rows = append(rows, AgeingRow{Key: key, Currency: cur})
+		}
+		r := &rows[i]
+		r.Outstanding += amount
+		if month > last {
+			r.NotDue += amount
+			continue
+		}
+		r.Over90 += amount
+		r.Due += amount
+		r.Overdue += amount
+		r.DueCount += n
+		r.OverdueCount += n
+	}
+	if err := mrows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(rows, func(a, b AgeingRow) int {
+		switch {
+		case a.Overdue != b.Overdue:
+			return cmp.Compare(b.Overdue, a.Overdue)
+		case a.Due != b.Due:
+			return cmp.Compare(b.Due, a.Due)
+		case a.Outstanding != b.Outstanding:
+			return cmp.Compare(b.Outstanding, a.Outstanding)
+		}
+		return cmp.Or(strings.Compare(a.Key, b.Key), strings.Compare(a.Currency, b.Currency))
+	})
+	return rows, nil
+}
+
 // ageingSQL builds the grouped statement (byKey) or the totals per
-// currency. ok is false when p sees nothing.
-func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFilter, byKey bool) (string, []any, bool, error) {
+// currency, over the unpaid instalments (only, when given, narrows them
+// further: a literal condition) and the payments received after a past
+// as-of date. ok is false when p sees nothing.
+func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFilter, byKey bool, grants []string, only string) (string, []any, bool, error) {
 	edges, err := crm.EdgesAt(f.AsOf)
 	if err != nil {
 		return "", nil, false, err
@@ -264,9 +398,9 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 	var a store.Args
 	asOf, e0, e31, e61 := a.Add(edges.NotDueAfter), a.Add(edges.From0), a.Add(edges.From31), a.Add(edges.From61)
 	part := func(prefix, from, left string, extra []string) (string, bool, error) {
-		vis, ok, err := s.scope(ctx, p, prefix, &a)
-		if err != nil || !ok {
-			return "", ok, err
+		vis, ok := scope(p, prefix, grants, &a)
+		if !ok {
+			return "", false, nil
 		}
 		conds, err := s.filters(ctx, f, prefix, &a)
 		if err != nil {
@@ -292,7 +426,11 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 			" WHERE " + strings.Join(conds, " AND "), true, nil
 	}
 	// The literal conditions are those of the partial indexes.
-	src, ok, err := part("", "payment_instalments", "amount - paid_amount", []string{"status <> 'paid'", "deleted_at IS NULL"})
+	base := []string{"status <> 'paid'", "deleted_at IS NULL"}
+	if only != "" {
+		base = append(base, only)
+	}
+	src, ok, err := part("", "payment_instalments", "amount - paid_amount", base)
 	if err != nil || !ok {
 		return "", nil, ok, err
 	}
@@ -332,18 +470,32 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 }
 
 func (s *Service) scanAgeing(ctx context.Context, query string, args []any) ([]AgeingRow, error) {
+	rows, _, err := s.scan(ctx, query, args, false)
+	return rows, err
+}
+
+// scanAgeingCounted reads rows that carry the number of groups last.
+func (s *Service) scanAgeingCounted(ctx context.Context, query string, args []any) ([]AgeingRow, int64, error) {
+	return s.scan(ctx, query, args, true)
+}
+
+func (s *Service) scan(ctx context.Context, query string, args []any, counted bool) ([]AgeingRow, int64, error) {
 	rows, err := s.DB.R().QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, errs.Wrap(err, "finance: ageing")
+		return nil, 0, errs.Wrap(err, "finance: ageing")
 	}
 	defer rows.Close()
 	var out []AgeingRow
+	var groups int64
 	for rows.Next() {
 		var r AgeingRow
 		var key, cur sql.NullString
-		if err := rows.Scan(&key, &cur, &r.NotDue, &r.D0To30, &r.D31To60, &r.D61To90, &r.Over90, &r.Due, &r.Overdue,
-			&r.Outstanding, &r.DueCount, &r.OverdueCount); err != nil {
-			return nil, errs.Wrap(err, "finance: ageing")
+		dst := []any{&key, &cur, &r.NotDue, &r.D0To30, &r.D31To60, &r.D61To90, &r.Over90, &r.Due, &r.Overdue, &r.Outstanding, &r.DueCount, &r.OverdueCount}
+		if counted {
+			dst = append(dst, &groups)
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return nil, 0, errs.Wrap(err, "finance: ageing")
 		}
 		r.Key, r.Currency = key.String, cur.String
 		if r.Currency == "" {
@@ -351,7 +503,7 @@ func (s *Service) scanAgeing(ctx context.Context, query string, args []any) ([]A
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	return out, groups, rows.Err()
 }
 
 // nameRows fills the names of the customers, users or teams of the rows

@@ -144,6 +144,27 @@ CREATE INDEX payment_instalments_recv_team ON payment_instalments(team_id, curre
     WHERE status <> 'paid' AND deleted_at IS NULL;
 CREATE INDEX payment_instalments_recv_customer ON payment_instalments(customer_id, currency, due_date, owner_id, team_id, amount, paid_amount)
     WHERE status <> 'paid' AND deleted_at IS NULL;
+-- The months around the age band edges, for everyone: by due date.
+CREATE INDEX payment_instalments_recv_due ON payment_instalments(due_date, owner_id, team_id, currency, customer_id, amount, paid_amount)
+    WHERE status <> 'paid' AND deleted_at IS NULL;
 -- Reminders still to send.
 CREATE INDEX payment_instalments_remind ON payment_instalments(due_date)
     WHERE status <> 'paid' AND deleted_at IS NULL AND (reminded_at IS NULL OR overdue_notified_at IS NULL);
+
+-- Receivables kept by month (owner, team, currency, due month → unpaid
+-- amount and count of unpaid instalments), moved by the finance hooks in
+-- the writing transaction; the ageing of owners and teams reads these for
+-- the months wholly inside one age band. '' stands for no owner or team.
+CREATE TABLE receivable_months (
+    owner_id  TEXT NOT NULL,
+    team_id   TEXT NOT NULL,
+    currency  TEXT NOT NULL,
+    due_month TEXT NOT NULL,
+    n         BIGINT NOT NULL,
+    amount    BIGINT NOT NULL,
+    PRIMARY KEY (owner_id, team_id, currency, due_month)
+);
+CREATE INDEX receivable_months_team ON receivable_months(team_id, currency, due_month);
+INSERT INTO receivable_months (owner_id, team_id, currency, due_month, n, amount)
+    SELECT coalesce(owner_id::text, ''), coalesce(team_id::text, ''), coalesce(currency, 'CNY'), to_char(due_date, 'YYYY-MM'), count(*), coalesce(sum(amount - paid_amount), 0)
+    FROM payment_instalments WHERE status <> 'paid' AND deleted_at IS NULL GROUP BY 1, 2, 3, 4;
