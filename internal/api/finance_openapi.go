@@ -66,7 +66,7 @@ func financePaths(paths obj) {
 			{"name": "format", "in": "query", "schema": obj{"type": "string", "enum": []string{"json", "csv", "xlsx"}, "default": "json"}}},
 		"responses": withResponses(obj{"200": obj{"description": "the ageing; bands: " + joinComma(bands), "content": obj{
 			"application/json": obj{"schema": obj{"type": "object", "properties": obj{"as_of": obj{"type": "string", "format": "date"}, "group": obj{"type": "string"},
-				"rows": obj{"type": "array", "items": row}, "totals": obj{"type": "array", "items": row}, "more": obj{"type": "integer", "description": "rows beyond the limit"}}}},
+				"rows": obj{"type": "array", "items": row}, "totals": obj{"type": "array", "items": row}, "more": obj{"type": "integer", "description": "rows with amounts due beyond the limit, not listed"}}}},
 			"text/csv": obj{"schema": obj{"type": "string"}},
 			"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{"schema": obj{"type": "string", "contentEncoding": "binary"}}}}}, "401", "403", "422")}}
 	settings := obj{"type": "object", "properties": obj{"remind_days": obj{"type": "integer", "minimum": 0, "maximum": 90,

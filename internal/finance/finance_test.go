@@ -551,12 +551,14 @@ func TestAgeingBandsAndVisibility(t *testing.T) {
 			t.Errorf("%s: ageing %d but the instalments they can list leave %d", c.p.Name, sum, listed)
 		}
 	}
-	// The owners' and teams' ageing from the kept months is the sum of
-	// every instalment, on every side of the band edges.
+	// The owners' and teams' ageing from the kept months, and the
+	// customers' ranked by what is due first, are the sums of every
+	// instalment, on every side of the band edges.
 	w.keptMonths(t)
 	for _, asOf := range []string{"2026-12-01", "2026-12-31", "2026-11-30", "2026-10-31", "2026-10-01", "2026-09-15", "2027-01-31", "2027-03-05", "2026-06-30", "2025-12-31"} {
 		for _, p := range []*access.Principal{w.Fin, w.Manager, w.Rep2} {
-			for _, f := range []finance.AgeingFilter{{Group: finance.GroupOwner}, {Group: finance.GroupTeam}, {Group: finance.GroupOwner, TeamID: w.North}} {
+			for _, f := range []finance.AgeingFilter{{Group: finance.GroupOwner}, {Group: finance.GroupTeam}, {Group: finance.GroupOwner, TeamID: w.North},
+				{Group: finance.GroupOwner, Limit: 1}, {Group: finance.GroupCustomer, Limit: 1}, {Group: finance.GroupCustomer, Limit: 2}, {Group: finance.GroupCustomer}} {
 				f.AsOf = asOf
 				got, want := get(p, f), get(p, finance.Exact(f))
 				if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {

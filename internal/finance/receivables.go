@@ -87,7 +87,7 @@ type Ageing struct {
 	Group  string      `json:"group"`
 	Rows   []AgeingRow `json:"rows"`   // most overdue first
 	Totals []AgeingRow `json:"totals"` // one per currency, over every row
-	More   int         `json:"more"`   // rows beyond the limit, not listed
+	More   int         `json:"more"`   // rows with amounts due beyond the limit, not listed
 }
 
 func fieldErr(field, code string) error {
@@ -220,43 +220,63 @@ func (s *Service) Ageing(ctx context.Context, p *access.Principal, f AgeingFilte
 	if err != nil {
 		return out, err
 	}
+	kept := f.CustomerID == "" && len(grants) == 0 && !f.exact // the kept months answer for p
 	var rows []AgeingRow
-	if (f.Group == GroupOwner || f.Group == GroupTeam) && f.CustomerID == "" && len(grants) == 0 && !f.exact {
+	done := false
+	switch {
+	case kept && (f.Group == GroupOwner || f.Group == GroupTeam):
 		// Few groups, kept by month: every row comes back, sorted here.
 		if rows, err = s.ageingByMonths(ctx, p, f); err != nil {
 			return out, err
 		}
 		out.Totals = totalsOf(rows)
-		if len(rows) > f.Limit {
-			out.More, rows = len(rows)-f.Limit, rows[:f.Limit]
+		due := 0
+		for _, r := range rows {
+			if r.Due > 0 {
+				due++
+			}
 		}
-	} else {
-		query, args, ok, err := s.ageingSQL(ctx, p, f, true, grants, "")
+		if len(rows) > f.Limit {
+			rows = rows[:f.Limit]
+		}
+		out.More = max(0, due-dueRows(rows))
+		done = true
+	case kept && f.Group == GroupCustomer:
+		// Many customers: those with amounts due are ranked first, and
+		// when they fill the page nothing else is read.
+		var more int
+		if rows, more, done, err = s.customersDueFirst(ctx, p, f); err != nil {
+			return out, err
+		}
+		if done {
+			out.More = more
+			if out.Totals, err = s.totalsByMonths(ctx, p, f); err != nil {
+				return out, err
+			}
+		}
+	}
+	if !done {
+		query, args, ok, err := s.ageingSQL(ctx, p, f, true, grants, narrow{})
 		if err != nil || !ok {
 			return out, err
 		}
-		// The number of groups comes with the rows (a window over the
+		// The numbers of groups come with the rows (windows over the
 		// grouped result), so the instalments are read once.
-		var groups int64
-		if rows, groups, err = s.scanAgeingCounted(ctx, `SELECT g.*, COUNT(*) OVER () FROM (`+query+`) g`+
-			fmt.Sprintf(" ORDER BY 9 DESC, 8 DESC, 10 DESC, 1 LIMIT %d", f.Limit), args); err != nil {
+		var groups, due int64
+		if rows, groups, due, err = s.scanCounted(ctx, `SELECT g.*, COUNT(*) OVER (), SUM(CASE WHEN due_amt > 0 THEN 1 ELSE 0 END) OVER () FROM (`+query+`) g`+
+			fmt.Sprintf(" ORDER BY overdue_amt DESC, due_amt DESC, k LIMIT %d", f.Limit), args); err != nil {
 			return out, err
 		}
+		out.More = max(0, int(due)-dueRows(rows))
 		switch {
 		case int(groups) <= len(rows):
 			out.Totals = totalsOf(rows)
-		case f.CustomerID == "" && len(grants) == 0:
-			// More groups than listed: the totals are those of everyone's
-			// rows, which the kept months give cheaply.
-			all := f
-			all.Group = GroupTeam
-			t, err := s.ageingByMonths(ctx, p, all)
-			if err != nil {
+		case kept:
+			if out.Totals, err = s.totalsByMonths(ctx, p, f); err != nil {
 				return out, err
 			}
-			out.Totals = totalsOf(t)
 		default:
-			tq, targs, _, err := s.ageingSQL(ctx, p, f, false, grants, "")
+			tq, targs, _, err := s.ageingSQL(ctx, p, f, false, grants, narrow{})
 			if err != nil {
 				return out, err
 			}
@@ -264,7 +284,6 @@ func (s *Service) Ageing(ctx context.Context, p *access.Principal, f AgeingFilte
 				return out, err
 			}
 		}
-		out.More = int(groups) - len(rows)
 	}
 	for i := range out.Totals {
 		out.Totals[i].Key = ""
@@ -273,8 +292,77 @@ func (s *Service) Ageing(ctx context.Context, p *access.Principal, f AgeingFilte
 	if err := s.nameRows(ctx, p, f.Group, rows); err != nil {
 		return out, err
 	}
-	out.Rows = rows
+	if rows != nil {
+		out.Rows = rows
+	}
 	return out, nil
+}
+
+// dueRows counts the rows with amounts due.
+func dueRows(rows []AgeingRow) int {
+	n := 0
+	for _, r := range rows {
+		if r.Due > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// totalsByMonths are everyone's totals of the filter (per currency), from
+// the kept months.
+func (s *Service) totalsByMonths(ctx context.Context, p *access.Principal, f AgeingFilter) ([]AgeingRow, error) {
+	all := f
+	all.Group = GroupTeam
+	rows, err := s.ageingByMonths(ctx, p, all)
+	return totalsOf(rows), err
+}
+
+// customersDueFirst lists the customers with the most overdue and due
+// receivables reading only the unpaid instalments due by the as-of date
+// (far fewer than all: most unpaid instalments are not yet due), then
+// adds what the listed customers have not yet due. done is false when
+// fewer customers have amounts due than the page holds: then customers
+// with only amounts not yet due belong on it too, and the caller sums
+// everything.
+func (s *Service) customersDueFirst(ctx context.Context, p *access.Principal, f AgeingFilter) ([]AgeingRow, int, bool, error) {
+	asOf := f.AsOf
+	due := narrow{later: true, cond: func(prefix string, a *store.Args) string { return prefix + "due_date <= " + a.Add(asOf) }}
+	query, args, ok, err := s.ageingSQL(ctx, p, f, true, nil, due)
+	if err != nil || !ok {
+		return nil, 0, ok, err
+	}
+	rows, groups, _, err := s.scanCounted(ctx, `SELECT g.*, COUNT(*) OVER (), 0 FROM (`+query+`) g`+
+		fmt.Sprintf(" ORDER BY overdue_amt DESC, due_amt DESC, k LIMIT %d", f.Limit), args)
+	if err != nil || int(groups) < f.Limit {
+		return nil, 0, false, err
+	}
+	ids := make([]any, 0, len(rows))
+	at := map[[2]string]int{}
+	for i, r := range rows {
+		ids = append(ids, r.Key)
+		at[[2]string{r.Key, r.Currency}] = i
+	}
+	notDue := narrow{later: true, cond: func(prefix string, a *store.Args) string {
+		return prefix + "due_date > " + a.Add(asOf) + " AND " + prefix + "customer_id IN " + a.List(ids)
+	}}
+	query, args, _, err = s.ageingSQL(ctx, p, f, true, nil, notDue)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	later, err := s.scanAgeing(ctx, query, args)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	for _, r := range later {
+		// A currency of a customer with nothing due in it ranks after
+		// every row with amounts due: not on this page.
+		if i, ok := at[[2]string{r.Key, r.Currency}]; ok {
+			rows[i].NotDue += r.NotDue
+			rows[i].Outstanding += r.Outstanding
+		}
+	}
+	return rows, int(groups) - len(rows), true, nil
 }
 
 // totalsOf sums rows per currency.
@@ -310,7 +398,10 @@ func (s *Service) ageingByMonths(ctx context.Context, p *access.Principal, f Age
 	if err != nil {
 		return nil, err
 	}
-	byDay := "due_date >= '" + first + "-01' AND due_date < '" + until.AddDate(0, 1, 0).Format(entity.DateLayout) + "'"
+	from, to := first+"-01", until.AddDate(0, 1, 0).Format(entity.DateLayout)
+	byDay := narrow{cond: func(prefix string, a *store.Args) string {
+		return prefix + "due_date >= " + a.Add(from) + " AND " + prefix + "due_date < " + a.Add(to)
+	}}
 	query, args, ok, err := s.ageingSQL(ctx, p, f, true, nil, byDay)
 	if err != nil || !ok {
 		return nil, err
@@ -378,19 +469,24 @@ func (s *Service) ageingByMonths(ctx context.Context, p *access.Principal, f Age
 			return cmp.Compare(b.Overdue, a.Overdue)
 		case a.Due != b.Due:
 			return cmp.Compare(b.Due, a.Due)
-		case a.Outstanding != b.Outstanding:
-			return cmp.Compare(b.Outstanding, a.Outstanding)
 		}
 		return cmp.Or(strings.Compare(a.Key, b.Key), strings.Compare(a.Currency, b.Currency))
 	})
 	return rows, nil
 }
 
+// narrow adds a condition on the instalments to the ageing statement:
+// to the unpaid ones, and with later also to those paid after a past
+// as-of date.
+type narrow struct {
+	cond  func(prefix string, a *store.Args) string
+	later bool
+}
+
 // ageingSQL builds the grouped statement (byKey) or the totals per
-// currency, over the unpaid instalments (only, when given, narrows them
-// further: a literal condition) and the payments received after a past
-// as-of date. ok is false when p sees nothing.
-func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFilter, byKey bool, grants []string, only string) (string, []any, bool, error) {
+// currency, over the unpaid instalments and the payments received after
+// a past as-of date (only narrows them). ok is false when p sees nothing.
+func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFilter, byKey bool, grants []string, only narrow) (string, []any, bool, error) {
 	edges, err := crm.EdgesAt(f.AsOf)
 	if err != nil {
 		return "", nil, false, err
@@ -427,16 +523,19 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 	}
 	// The literal conditions are those of the partial indexes.
 	base := []string{"status <> 'paid'", "deleted_at IS NULL"}
-	if only != "" {
-		base = append(base, only)
+	if only.cond != nil {
+		base = append(base, only.cond("", &a))
 	}
 	src, ok, err := part("", "payment_instalments", "amount - paid_amount", base)
 	if err != nil || !ok {
 		return "", nil, ok, err
 	}
 	if edges.NotDueAfter < s.today() {
-		later, _, err := part("i.", "payments pm JOIN payment_allocations a ON a.payment_id = pm.id JOIN payment_instalments i ON i.id = a.instalment_id", "a.amount",
-			[]string{"pm.received_on > " + asOf, "pm.status = 'received'", "i.deleted_at IS NULL"})
+		conds := []string{"pm.received_on > " + asOf, "pm.status = 'received'", "i.deleted_at IS NULL"}
+		if only.cond != nil && only.later {
+			conds = append(conds, only.cond("i.", &a))
+		}
+		later, _, err := part("i.", "payments pm JOIN payment_allocations a ON a.payment_id = pm.id JOIN payment_instalments i ON i.id = a.instalment_id", "a.amount", conds)
 		if err != nil {
 			return "", nil, false, err
 		}
@@ -450,16 +549,16 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 	}
 	cols := []string{
 		"k", "cur",
-		sum("due > " + asOf),
-		sum("due <= " + asOf + " AND due >= " + e0),
-		sum("due < " + e0 + " AND due >= " + e31),
-		sum("due < " + e31 + " AND due >= " + e61),
-		sum("due < " + e61),
-		sum("due <= " + asOf),
-		sum("due < " + asOf),
-		"CAST(COALESCE(SUM(amt), 0) AS BIGINT)",
-		count("due <= " + asOf),
-		count("due < " + asOf),
+		sum("due > "+asOf) + " AS not_due",
+		sum("due <= "+asOf+" AND due >= "+e0) + " AS d0",
+		sum("due < "+e0+" AND due >= "+e31) + " AS d31",
+		sum("due < "+e31+" AND due >= "+e61) + " AS d61",
+		sum("due < "+e61) + " AS d91",
+		sum("due <= "+asOf) + " AS due_amt",
+		sum("due < "+asOf) + " AS overdue_amt",
+		"CAST(COALESCE(SUM(amt), 0) AS BIGINT) AS outstanding",
+		count("due <= "+asOf) + " AS due_n",
+		count("due < "+asOf) + " AS overdue_n",
 	}
 	// Grouped by the raw columns, in the order of the partial indexes
 	// (key, currency, …), so SQLite aggregates while walking the index
@@ -470,32 +569,33 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 }
 
 func (s *Service) scanAgeing(ctx context.Context, query string, args []any) ([]AgeingRow, error) {
-	rows, _, err := s.scan(ctx, query, args, false)
+	rows, _, _, err := s.scan(ctx, query, args, false)
 	return rows, err
 }
 
-// scanAgeingCounted reads rows that carry the number of groups last.
-func (s *Service) scanAgeingCounted(ctx context.Context, query string, args []any) ([]AgeingRow, int64, error) {
+// scanCounted reads rows that carry, last, the number of groups and of
+// groups with amounts due.
+func (s *Service) scanCounted(ctx context.Context, query string, args []any) ([]AgeingRow, int64, int64, error) {
 	return s.scan(ctx, query, args, true)
 }
 
-func (s *Service) scan(ctx context.Context, query string, args []any, counted bool) ([]AgeingRow, int64, error) {
+func (s *Service) scan(ctx context.Context, query string, args []any, counted bool) ([]AgeingRow, int64, int64, error) {
 	rows, err := s.DB.R().QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, 0, errs.Wrap(err, "finance: ageing")
+		return nil, 0, 0, errs.Wrap(err, "finance: ageing")
 	}
 	defer rows.Close()
 	var out []AgeingRow
-	var groups int64
+	var groups, due int64
 	for rows.Next() {
 		var r AgeingRow
 		var key, cur sql.NullString
 		dst := []any{&key, &cur, &r.NotDue, &r.D0To30, &r.D31To60, &r.D61To90, &r.Over90, &r.Due, &r.Overdue, &r.Outstanding, &r.DueCount, &r.OverdueCount}
 		if counted {
-			dst = append(dst, &groups)
+			dst = append(dst, &groups, &due)
 		}
 		if err := rows.Scan(dst...); err != nil {
-			return nil, 0, errs.Wrap(err, "finance: ageing")
+			return nil, 0, 0, errs.Wrap(err, "finance: ageing")
 		}
 		r.Key, r.Currency = key.String, cur.String
 		if r.Currency == "" {
@@ -503,7 +603,7 @@ func (s *Service) scan(ctx context.Context, query string, args []any, counted bo
 		}
 		out = append(out, r)
 	}
-	return out, groups, rows.Err()
+	return out, groups, due, rows.Err()
 }
 
 // nameRows fills the names of the customers, users or teams of the rows
