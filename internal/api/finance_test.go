@@ -16,6 +16,7 @@ import (
 	"closeloop/internal/apptest"
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
+	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
 
@@ -60,14 +61,14 @@ func finContract(t *testing.T, f *apptest.Fixture, p *access.Principal, cust ent
 			total += a
 		}
 		var err error
-		c, err = f.App.Records.InsertTx(ctx, tx, p, "contract", entity.Record{"number": number, "title": "港机设备采购", "customer_id": cust.ID(),
+		c, err = f.App.Records.InsertTx(records.AsProcess(ctx), tx, p, "contract", entity.Record{"number": number, "title": "港机设备采购", "customer_id": cust.ID(),
 			"status": crm.ContractSigned, "amount": total, "party_a": cust.Str("name")})
 		if err != nil {
 			return err
 		}
 		items = nil
 		for i, a := range amounts {
-			r, err := f.App.Records.InsertTx(ctx, tx, p, "payment_instalment", entity.Record{"contract_id": c.ID(), "position": int64(i + 1),
+			r, err := f.App.Records.InsertTx(records.AsProcess(ctx), tx, p, "payment_instalment", entity.Record{"contract_id": c.ID(), "position": int64(i + 1),
 				"kind": "advance", "label": "预付款", "due_date": due.AddDate(i, 0, 0).Format(entity.DateLayout), "amount": a})
 			if err != nil {
 				return err

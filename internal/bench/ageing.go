@@ -141,7 +141,7 @@ func GenInstalments(ctx context.Context, a *app.App, total int, seed uint64, log
 					"created_by": c["owner_id"], "updated_by": c["owner_id"], "contract_id": crec.ID(), "customer_id": cid,
 					"position": int64(n + 1), "kind": kind, "label": label, "due_date": due, "amount": amt,
 					"invoiced_amount": min(amt, paid+amt*f.R.Int64N(2)), "paid_amount": paid, "status": crm.InstalmentStatus(amt, paid),
-					"owner_id": c["owner_id"], "team_id": c["team_id"], "currency": cur,
+					"owner_id": c["owner_id"], "team_id": c["team_id"], "currency": cur, "receivable": true,
 				}
 				it.add(encodeRow(ie, irec))
 			}

@@ -138,6 +138,18 @@ var PaymentAllocation = (&entity.Entity{
 	},
 }).Init()
 
+// ContractReceivable says whether the plan of a contract in status counts
+// as receivable: from signing on (a terminated contract was signed, and
+// what it still owes is owed); a draft or one in approval is a plan, not
+// a debt.
+func ContractReceivable(status string) bool {
+	switch status {
+	case ContractSigned, ContractInExecution, ContractCompleted, ContractTerminated:
+		return true
+	}
+	return false
+}
+
 // FinanceEntities are the finance declarations, in dependency order.
 func FinanceEntities() []*entity.Entity {
 	return []*entity.Entity{Invoice, InvoiceAllocation, Payment, PaymentAllocation}

@@ -2,6 +2,7 @@ package finance_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
 	"closeloop/internal/finance"
+	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
 
@@ -71,7 +73,7 @@ func (w *world) contract(t *testing.T, p *access.Principal, customer entity.Reco
 	}
 	err := w.App.DB.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		c, err = w.App.Records.InsertTx(ctx, tx, p, "contract", entity.Record{"number": fmt.Sprintf("HT-202611-%04d", w.seq), "title": "数控系统采购合同",
+		c, err = w.App.Records.InsertTx(records.AsProcess(ctx), tx, p, "contract", entity.Record{"number": fmt.Sprintf("HT-202611-%04d", w.seq), "title": "数控系统采购合同",
 			"customer_id": customer.ID(), "status": crm.ContractSigned, "amount": total, "signed_on": "2026-01-10", "party_a": customer.Str("name")})
 		if err != nil {
 			return err
@@ -80,7 +82,7 @@ func (w *world) contract(t *testing.T, p *access.Principal, customer entity.Reco
 		kinds := []string{"advance", "on_delivery", "on_acceptance", "retention", "other", "other"}
 		for n, i := range plan {
 			k := kinds[min(n, len(kinds)-1)]
-			r, err := w.App.Records.InsertTx(ctx, tx, p, "payment_instalment", entity.Record{"contract_id": c.ID(), "position": int64(n + 1),
+			r, err := w.App.Records.InsertTx(records.AsProcess(ctx), tx, p, "payment_instalment", entity.Record{"contract_id": c.ID(), "position": int64(n + 1),
 				"kind": k, "label": crm.InstalmentKinds[n%4].Label.Zh, "due_date": i.due, "amount": i.amount})
 			if err != nil {
 				return err
@@ -399,25 +401,31 @@ func TestPaymentsKeepPaidAmountsAndStatus(t *testing.T) {
 	var draft entity.Record
 	if err := w.App.DB.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		draft, err = w.App.Records.InsertTx(ctx, tx, w.Rep1, "contract", entity.Record{"title": "草稿合同", "customer_id": cust.ID(), "amount": int64(100), "number": "HT-DRAFT"})
+		draft, err = w.App.Records.InsertTx(records.AsProcess(ctx), tx, w.Rep1, "contract", entity.Record{"title": "草稿合同", "customer_id": cust.ID(), "amount": int64(100), "number": "HT-DRAFT"})
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.F.RecordPayment(ctx, w.Fin, entity.Record{"contract_id": draft.ID(), "amount": int64(100)}, nil); code(err) != "contract_not_signed" {
+	if _, err := w.F.RecordPayment(ctx, w.Fin, entity.Record{"contract_id": draft.ID(), "amount": int64(100)}, nil); code(err) != "finance_contract_not_signed" {
 		t.Errorf("payment on a draft: %v", err)
 	}
-	// An instalment with money against it is neither shrunk below it nor deleted;
-	// a contract with payments is not deleted.
+	// A signed contract's plan is the contracts area's to keep (people may
+	// not change it); whatever changes it — a process too — cannot shrink
+	// an instalment below the money against it nor delete it, and a
+	// contract with payments is not deleted.
 	it := w.instalment(t, items[0].ID())
-	if _, err := w.App.Records.Update(ctx, w.Fin, "payment_instalment", it.ID(), it.Version(), entity.Record{"amount": int64(999_999)}); code(err) != "amount:instalment_below_finance" {
+	if _, err := w.App.Records.Update(ctx, w.Fin, "payment_instalment", it.ID(), it.Version(), entity.Record{"amount": int64(999_999)}); err == nil {
+		t.Error("a person changed a signed contract's plan")
+	}
+	pctx := records.AsProcess(ctx)
+	if _, err := w.App.Records.Update(pctx, w.Fin, "payment_instalment", it.ID(), it.Version(), entity.Record{"amount": int64(999_999)}); code(err) != "amount:instalment_below_finance" {
 		t.Errorf("shrink below paid: %v", err)
 	}
-	if err := w.App.Records.Delete(ctx, w.Admin, "payment_instalment", it.ID(), 0); code(err) != "instalment_has_finance" {
+	if err := w.App.Records.Delete(pctx, w.Admin, "payment_instalment", it.ID(), 0); code(err) != "instalment_has_finance" {
 		t.Errorf("delete a paid instalment: %v", err)
 	}
-	if err := w.App.Records.Delete(ctx, w.Admin, "contract", c.ID(), 0); code(err) != "contract_has_finance" {
-		t.Errorf("delete a contract with payments: %v", err)
+	if err := w.App.Records.Delete(pctx, w.Admin, "contract", c.ID(), 0); err == nil {
+		t.Errorf("a contract with payments was deleted")
 	}
 	// Raising the amount of a paid instalment makes it partly paid again.
 	it2 := w.instalment(t, items[1].ID())
@@ -428,7 +436,7 @@ func TestPaymentsKeepPaidAmountsAndStatus(t *testing.T) {
 	if it2.Str("status") != crm.InstalmentPaid {
 		t.Fatalf("paid? %v", it2)
 	}
-	if _, err := w.App.Records.Update(ctx, w.Fin, "payment_instalment", it2.ID(), it2.Version(), entity.Record{"amount": int64(6_000_000)}); err != nil {
+	if _, err := w.App.Records.Update(pctx, w.Fin, "payment_instalment", it2.ID(), it2.Version(), entity.Record{"amount": int64(6_000_000)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.instalment(t, it2.ID()).Str("status"); got != crm.InstalmentPartly {
@@ -622,18 +630,25 @@ func TestRemindersOncePerInstalment(t *testing.T) {
 	w := newWorld(t)
 	cust := w.Customer(t, w.Rep1, "合肥智能装备有限公司")
 	c, items := w.contract(t, w.Rep1, cust, inst{"2026-12-05", 1_000}, inst{"2026-12-20", 2_000}, inst{"2026-11-25", 3_000})
-	_ = c
 	notes := func() []string {
 		t.Helper()
-		rows, err := w.App.DB.R().QueryContext(ctx, `SELECT kind, record_id FROM notifications WHERE user_id = $1 ORDER BY at, kind, record_id`, w.Rep1.UserID)
+		rows, err := w.App.DB.R().QueryContext(ctx, `SELECT kind, entity, record_id, data FROM notifications WHERE user_id = $1 ORDER BY at, kind, record_id`, w.Rep1.UserID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer rows.Close()
 		var out []string
 		for rows.Next() {
-			var k, id string
-			rows.Scan(&k, &id)
+			var k, ent, rid, data string
+			rows.Scan(&k, &ent, &rid, &data)
+			var d struct {
+				ID string `json:"instalment_id"`
+			}
+			json.Unmarshal([]byte(data), &d)
+			if ent != "contract" || rid != c.ID() {
+				t.Errorf("notification about %s %s, not the contract", ent, rid)
+			}
+			id := d.ID
 			for i, it := range items {
 				if it.ID() == id {
 					id = fmt.Sprint(i)
@@ -682,13 +697,70 @@ func TestRemindersOncePerInstalment(t *testing.T) {
 	if got := notes(); !same(got, []string{"instalment_due_soon:0", "instalment_due_soon:1", "instalment_overdue:0", "instalment_overdue:2"}) {
 		t.Errorf("notes %v", got)
 	}
-	// Moving the due date asks for the reminders again.
+	// Moving the due date (an amendment: a process) asks for the reminders again.
 	it := w.instalment(t, items[0].ID())
-	if _, err := w.App.Records.Update(ctx, w.Fin, "payment_instalment", it.ID(), it.Version(), entity.Record{"due_date": "2027-01-10"}); err != nil {
+	if _, err := w.App.Records.Update(records.AsProcess(ctx), w.Fin, "payment_instalment", it.ID(), it.Version(), entity.Record{"due_date": "2027-01-10"}); err != nil {
 		t.Fatal(err)
 	}
 	if res, _ := w.F.SendReminders(ctx, at("2027-01-05"), 100); res.DueSoon != 1 {
 		t.Errorf("after moving the due date %+v", res)
+	}
+	w.recomputed(t)
+}
+
+// A draft contract's plan is not owed yet: no ageing, no reminder; from
+// signing on it is, and the kept months follow.
+func TestDraftPlansAreNotReceivable(t *testing.T) {
+	w := newWorld(t)
+	cust := w.Customer(t, w.Rep1, "嘉兴光伏材料有限公司")
+	var c entity.Record
+	if err := w.App.DB.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		pctx := records.AsProcess(ctx)
+		if c, err = w.App.Records.InsertTx(pctx, tx, w.Rep1, "contract", entity.Record{"title": "草稿合同", "customer_id": cust.ID(), "amount": int64(9_000), "number": "HT-DRAFT-1"}); err != nil {
+			return err
+		}
+		_, err = w.App.Records.InsertTx(pctx, tx, w.Rep1, "payment_instalment", entity.Record{"contract_id": c.ID(), "position": int64(1),
+			"kind": "advance", "label": "预付款", "due_date": "2026-11-20", "amount": int64(9_000)})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	owed := func() int64 {
+		t.Helper()
+		a, err := w.F.Ageing(ctx, w.Fin, finance.AgeingFilter{Group: finance.GroupOwner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, r := range a.Totals {
+			n += r.Outstanding
+		}
+		return n
+	}
+	if n := owed(); n != 0 {
+		t.Errorf("a draft's plan is owed: %d", n)
+	}
+	if res, _ := w.F.SendReminders(ctx, time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), 100); res != (finance.RemindResult{}) {
+		t.Errorf("a draft's instalment was reminded: %+v", res)
+	}
+	w.recomputed(t)
+	// Signing (the contract's process sets the status).
+	if err := w.App.DB.Write(ctx, func(tx *store.Tx) error {
+		old, err := w.App.DB.Get(ctx, tx, w.App.DB.Schema().Entity("contract"), c.ID(), nil, false)
+		if err != nil {
+			return err
+		}
+		_, err = w.App.Records.SetTx(records.AsProcess(ctx), tx, w.Rep1, w.App.DB.Schema().Entity("contract"), old, entity.Record{"status": crm.ContractSigned, "signed_on": "2026-11-01"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := owed(); n != 9_000 {
+		t.Errorf("a signed contract's plan owes %d", n)
+	}
+	if res, _ := w.F.SendReminders(ctx, time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), 100); res.Overdue != 1 {
+		t.Errorf("overdue after signing: %+v", res)
 	}
 	w.recomputed(t)
 }

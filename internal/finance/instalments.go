@@ -177,6 +177,7 @@ func (s *Service) prepareInstalment(ctx context.Context, tx *store.Tx, p *access
 			return errs.Wrap(err, "finance: instalment's contract")
 		}
 		rec["owner_id"], rec["team_id"], rec["currency"] = c["owner_id"], c["team_id"], c["currency"]
+		rec["receivable"] = crm.ContractReceivable(c.Str("status"))
 		if rec.Str("customer_id") == "" {
 			rec["customer_id"] = c["customer_id"]
 		}
@@ -212,27 +213,29 @@ func (s *Service) afterInstalment(ctx context.Context, tx *store.Tx, p *access.P
 	return s.applyMoves(ctx, tx, moves)
 }
 
-// afterContract carries a contract's owner, team and currency to its
-// instalments (a reassignment, a team change), and keeps a contract that has invoices
+// afterContract carries a contract's owner, team and currency, and
+// whether it is signed, to its instalments (a reassignment, a team
+// change, signing), and keeps a contract that has invoices
 // or payments from being deleted.
 func (s *Service) afterContract(ctx context.Context, tx *store.Tx, p *access.Principal, ch records.Change) error {
 	switch ch.Action {
 	case records.Update:
-		if !ch.Has("owner_id") && !ch.Has("team_id") && !ch.Has("currency") {
+		receivable := crm.ContractReceivable(ch.New.Str("status"))
+		if !ch.Has("owner_id") && !ch.Has("team_id") && !ch.Has("currency") && receivable == crm.ContractReceivable(ch.Old.Str("status")) {
 			return nil
 		}
 		states, err := s.instStates(ctx, tx, "contract_id = $1", ch.New.ID())
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE payment_instalments SET owner_id = $1, team_id = $2, currency = $3 WHERE contract_id = $4`,
-			nilIfEmpty(ch.New.Str("owner_id")), nilIfEmpty(ch.New.Str("team_id")), nilIfEmpty(ch.New.Str("currency")), ch.New.ID()); err != nil {
-			return errs.Wrap(err, "finance: instalments follow the contract's owner")
+		if _, err := tx.ExecContext(ctx, `UPDATE payment_instalments SET owner_id = $1, team_id = $2, currency = $3, receivable = $4 WHERE contract_id = $5`,
+			nilIfEmpty(ch.New.Str("owner_id")), nilIfEmpty(ch.New.Str("team_id")), nilIfEmpty(ch.New.Str("currency")), receivable, ch.New.ID()); err != nil {
+			return errs.Wrap(err, "finance: instalments follow the contract")
 		}
 		moves := recvMoves{}
 		for _, from := range states {
 			to := from
-			to.Owner, to.Team, to.Currency = ch.New.Str("owner_id"), ch.New.Str("team_id"), ch.New.Str("currency")
+			to.Owner, to.Team, to.Currency, to.Receivable = ch.New.Str("owner_id"), ch.New.Str("team_id"), ch.New.Str("currency"), receivable
 			moves.move(from, to)
 		}
 		return s.applyMoves(ctx, tx, moves)

@@ -522,7 +522,7 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 			" WHERE " + strings.Join(conds, " AND "), true, nil
 	}
 	// The literal conditions are those of the partial indexes.
-	base := []string{"status <> 'paid'", "deleted_at IS NULL"}
+	base := []string{"status <> 'paid'", "deleted_at IS NULL", "receivable = TRUE"}
 	if only.cond != nil {
 		base = append(base, only.cond("", &a))
 	}
@@ -531,7 +531,7 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 		return "", nil, ok, err
 	}
 	if edges.NotDueAfter < s.today() {
-		conds := []string{"pm.received_on > " + asOf, "pm.status = 'received'", "i.deleted_at IS NULL"}
+		conds := []string{"pm.received_on > " + asOf, "pm.status = 'received'", "i.deleted_at IS NULL", "i.receivable = TRUE"}
 		if only.cond != nil && only.later {
 			conds = append(conds, only.cond("i.", &a))
 		}

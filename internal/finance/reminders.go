@@ -2,7 +2,6 @@ package finance
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
+	"closeloop/internal/notify"
 	"closeloop/internal/store"
 )
 
@@ -80,7 +80,7 @@ func (s *Service) SendReminders(ctx context.Context, now time.Time, limit int) (
 	rows, err := s.DB.R().QueryContext(ctx, `SELECT i.id, i.contract_id, i.owner_id, i.position, i.label, i.kind, i.due_date,
 			i.amount - i.paid_amount, COALESCE(i.currency, 'CNY'), i.reminded_at IS NOT NULL, i.overdue_notified_at IS NOT NULL
 		FROM payment_instalments i
-		WHERE i.status <> 'paid' AND i.deleted_at IS NULL AND (i.reminded_at IS NULL OR i.overdue_notified_at IS NULL)
+		WHERE i.status <> 'paid' AND i.deleted_at IS NULL AND i.receivable = TRUE AND (i.reminded_at IS NULL OR i.overdue_notified_at IS NULL)
 			AND i.due_date <= $1 AND i.owner_id IS NOT NULL
 		ORDER BY i.due_date, i.id LIMIT $2`, horizon, limit)
 	if err != nil {
@@ -131,9 +131,10 @@ func (s *Service) SendReminders(ctx context.Context, now time.Time, limit int) (
 				return err
 			}
 			sent = true
-			return notify(ctx, tx, d.owner, kind, "payment_instalment", d.id, map[string]any{
+			// The notification opens the contract, whose page shows the plan.
+			return notify.Notify(ctx, tx, d.owner, kind, "contract", d.contract, map[string]any{
 				"contract": number, "title": title, "instalment": d.label, "due_date": d.due,
-				"amount": moneyLabel(d.cur, d.left), "contract_id": d.contract})
+				"amount": moneyLabel(d.cur, d.left), "instalment_id": d.id})
 		})
 		if err != nil {
 			return res, errs.Wrap(err, "finance: remind %s", d.id)
@@ -145,21 +146,4 @@ func (s *Service) SendReminders(ctx context.Context, now time.Time, limit int) (
 		}
 	}
 	return res, nil
-}
-
-// notify writes a notification in the caller's transaction. It is the seam
-// for the shared notification helper (notify.Notify, branch approvals):
-// the same row, written the way internal/customers/pool.go does until it
-// lands on main.
-func notify(ctx context.Context, q store.Querier, userID, kind, entityName, recordID string, data map[string]any) error {
-	if userID == "" {
-		return nil
-	}
-	b, err := json.Marshal(data)
-	if err != nil {
-		return err
-	}
-	_, err = q.ExecContext(ctx, `INSERT INTO notifications (id, user_id, at, kind, entity, record_id, data) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		store.NewID(), userID, store.Now(), kind, entityName, recordID, string(b))
-	return err
 }

@@ -79,7 +79,7 @@ func (s *Service) contractForFinance(ctx context.Context, tx *store.Tx, p *acces
 	case st == crm.ContractTerminated && payment:
 	default:
 		l := statusLabel(st)
-		return nil, errs.New(errs.Unprocessable, "contract_not_signed", "status", l.Zh, "status_en", l.En)
+		return nil, errs.New(errs.Unprocessable, "finance_contract_not_signed", "status", l.Zh, "status_en", l.En)
 	}
 	return c, nil
 }

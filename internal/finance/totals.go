@@ -46,12 +46,13 @@ type recvPart struct {
 type instState struct {
 	Owner, Team, Currency, Due, Status string
 	Amount, Paid                       int64
-	Deleted                            bool
+	Deleted, Receivable                bool
 }
 
-// part is the instalment's contribution: nothing once it is paid or deleted.
+// part is the instalment's contribution: nothing before its contract is
+// signed, nor once it is paid or deleted.
 func (st instState) part() (recvPart, bool) {
-	if st.Deleted || st.Status == crm.InstalmentPaid || len(st.Due) < 7 {
+	if st.Deleted || !st.Receivable || st.Status == crm.InstalmentPaid || len(st.Due) < 7 {
 		return recvPart{}, false
 	}
 	cur := st.Currency
@@ -66,7 +67,7 @@ func stateOf(rec entity.Record) instState {
 		return instState{Deleted: true}
 	}
 	return instState{Owner: rec.Str("owner_id"), Team: rec.Str("team_id"), Currency: rec.Str("currency"), Due: rec.Str("due_date"),
-		Status: rec.Str("status"), Amount: rec.Int("amount"), Paid: rec.Int("paid_amount"), Deleted: rec["deleted_at"] != nil}
+		Status: rec.Str("status"), Amount: rec.Int("amount"), Paid: rec.Int("paid_amount"), Deleted: rec["deleted_at"] != nil, Receivable: rec.Bool("receivable")}
 }
 
 // recvMoves gathers moves of instalments from one state to another.
@@ -112,7 +113,7 @@ func (s *Service) applyMoves(ctx context.Context, tx *store.Tx, m recvMoves) err
 // instStates reads the kept state of instalments (for writes that change
 // them with a statement of their own).
 func (s *Service) instStates(ctx context.Context, tx *store.Tx, where string, args ...any) (map[string]instState, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, owner_id, team_id, currency, due_date, status, amount, paid_amount, deleted_at IS NOT NULL
+	rows, err := tx.QueryContext(ctx, `SELECT id, owner_id, team_id, currency, due_date, status, amount, paid_amount, deleted_at IS NOT NULL, receivable
 		FROM payment_instalments WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("finance: instalment states: %w", err)
@@ -124,7 +125,7 @@ func (s *Service) instStates(ctx context.Context, tx *store.Tx, where string, ar
 		var owner, team, cur nullString
 		var due any
 		var st instState
-		if err := rows.Scan(&id, &owner, &team, &cur, &due, &st.Status, &st.Amount, &st.Paid, &st.Deleted); err != nil {
+		if err := rows.Scan(&id, &owner, &team, &cur, &due, &st.Status, &st.Amount, &st.Paid, &st.Deleted, &st.Receivable); err != nil {
 			return nil, err
 		}
 		st.Owner, st.Team, st.Currency, st.Due = owner.s, team.s, cur.s, dateText(due)
@@ -164,7 +165,7 @@ func (s *Service) RebuildReceivables(ctx context.Context) error {
 			`DELETE FROM receivable_months`,
 			`INSERT INTO receivable_months (owner_id, team_id, currency, due_month, n, amount)
 				SELECT ` + id("owner_id") + `, ` + id("team_id") + `, coalesce(currency, 'CNY'), ` + month + `, count(*), coalesce(sum(amount - paid_amount), 0)
-				FROM payment_instalments WHERE status <> 'paid' AND deleted_at IS NULL GROUP BY 1, 2, 3, 4`,
+				FROM payment_instalments WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE GROUP BY 1, 2, 3, 4`,
 		} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("finance: rebuild receivable months: %w", err)

@@ -10,6 +10,7 @@ import (
 	"closeloop/internal/access"
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
+	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
 
@@ -28,7 +29,7 @@ func TestFinancePages(t *testing.T) {
 	var items []entity.Record
 	err := e.App.DB.Write(ctx(), func(tx *store.Tx) error {
 		var err error
-		contract, err = e.App.Records.InsertTx(ctx(), tx, e.Rep1, "contract", entity.Record{"number": "HT-WEB-0001", "title": "反应釜控制系统",
+		contract, err = e.App.Records.InsertTx(records.AsProcess(ctx()), tx, e.Rep1, "contract", entity.Record{"number": "HT-WEB-0001", "title": "反应釜控制系统",
 			"customer_id": cust.ID(), "status": crm.ContractSigned, "amount": int64(10_000_000), "party_a": cust.Str("name")})
 		if err != nil {
 			return err
@@ -39,7 +40,7 @@ func TestFinancePages(t *testing.T) {
 			due         time.Time
 			amount      int64
 		}{{"advance", "预付款", today.AddDate(0, 0, -45), 4_000_000}, {"on_delivery", "到货款", today.AddDate(0, 2, 0), 6_000_000}} {
-			r, err := e.App.Records.InsertTx(ctx(), tx, e.Rep1, "payment_instalment", entity.Record{"contract_id": contract.ID(), "position": int64(i + 1),
+			r, err := e.App.Records.InsertTx(records.AsProcess(ctx()), tx, e.Rep1, "payment_instalment", entity.Record{"contract_id": contract.ID(), "position": int64(i + 1),
 				"kind": p.kind, "label": p.label, "due_date": p.due.Format(entity.DateLayout), "amount": p.amount})
 			if err != nil {
 				return err

@@ -1,7 +1,8 @@
 -- Finance: invoices and payments against a contract's payment plan, their
 -- allocations to instalments, idempotency keys of money-moving creates, and
--- on the instalments the contract's owner, team and currency (kept by the finance
--- hooks) so receivables are summed by who sells without a join.
+-- on the instalments the contract's owner, team, currency and whether it is
+-- signed (kept by the finance hooks) so receivables are summed by who sells
+-- without a join.
 
 CREATE TABLE invoices (
     id             TEXT PRIMARY KEY,
@@ -126,11 +127,14 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
 ALTER TABLE payment_instalments ADD COLUMN owner_id TEXT REFERENCES users(id);
 ALTER TABLE payment_instalments ADD COLUMN team_id TEXT REFERENCES teams(id);
 ALTER TABLE payment_instalments ADD COLUMN currency TEXT;
+ALTER TABLE payment_instalments ADD COLUMN receivable BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE payment_instalments ADD COLUMN overdue_notified_at TIMESTAMP;
 UPDATE payment_instalments SET
     owner_id = (SELECT c.owner_id FROM contracts c WHERE c.id = payment_instalments.contract_id),
     team_id = (SELECT c.team_id FROM contracts c WHERE c.id = payment_instalments.contract_id),
-    currency = (SELECT c.currency FROM contracts c WHERE c.id = payment_instalments.contract_id);
+    currency = (SELECT c.currency FROM contracts c WHERE c.id = payment_instalments.contract_id),
+    receivable = EXISTS (SELECT 1 FROM contracts c WHERE c.id = payment_instalments.contract_id
+        AND c.status IN ('signed', 'in_execution', 'completed', 'terminated'));
 
 -- Receivables: what is not paid, by each way of looking (an owner, a
 -- team, a customer), then currency and due date, carrying what the ageing
@@ -139,17 +143,17 @@ UPDATE payment_instalments SET
 -- condition is what the ageing query says, so both engines use these
 -- partial indexes.
 CREATE INDEX payment_instalments_recv_owner ON payment_instalments(owner_id, currency, due_date, customer_id, team_id, amount, paid_amount)
-    WHERE status <> 'paid' AND deleted_at IS NULL;
+    WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE;
 CREATE INDEX payment_instalments_recv_team ON payment_instalments(team_id, currency, due_date, owner_id, customer_id, amount, paid_amount)
-    WHERE status <> 'paid' AND deleted_at IS NULL;
+    WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE;
 CREATE INDEX payment_instalments_recv_customer ON payment_instalments(customer_id, currency, due_date, owner_id, team_id, amount, paid_amount)
-    WHERE status <> 'paid' AND deleted_at IS NULL;
+    WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE;
 -- The months around the age band edges, for everyone: by due date.
 CREATE INDEX payment_instalments_recv_due ON payment_instalments(due_date, owner_id, team_id, currency, customer_id, amount, paid_amount)
-    WHERE status <> 'paid' AND deleted_at IS NULL;
+    WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE;
 -- Reminders still to send.
 CREATE INDEX payment_instalments_remind ON payment_instalments(due_date)
-    WHERE status <> 'paid' AND deleted_at IS NULL AND (reminded_at IS NULL OR overdue_notified_at IS NULL);
+    WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE AND (reminded_at IS NULL OR overdue_notified_at IS NULL);
 
 -- Receivables kept by month (owner, team, currency, due month → unpaid
 -- amount and count of unpaid instalments), moved by the finance hooks in
@@ -167,4 +171,4 @@ CREATE TABLE receivable_months (
 CREATE INDEX receivable_months_team ON receivable_months(team_id, currency, due_month);
 INSERT INTO receivable_months (owner_id, team_id, currency, due_month, n, amount)
     SELECT coalesce(owner_id, ''), coalesce(team_id, ''), coalesce(currency, 'CNY'), substr(due_date, 1, 7), count(*), coalesce(sum(amount - paid_amount), 0)
-    FROM payment_instalments WHERE status <> 'paid' AND deleted_at IS NULL GROUP BY 1, 2, 3, 4;
+    FROM payment_instalments WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE GROUP BY 1, 2, 3, 4;
