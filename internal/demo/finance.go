@@ -8,7 +8,6 @@ import (
 	"closeloop/internal/access"
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
-	"closeloop/internal/store"
 )
 
 // The finance part of the demo: a finance clerk (财务) who issues invoices
@@ -18,11 +17,8 @@ import (
 // voided for a wrong tax number, a payment beyond the plan kept as credit
 // — all through the finance service, dated in the past.
 //
-// The contracts are the contracts area's. Until its demo data lands (the
-// contracts step, which must run before this one), this file creates a
-// few signed contracts with plans itself for the customers of won deals —
-// clearly test data of another area, written as its process would
-// (financeFallbackContracts) — so the receivables have something to age.
+// The contracts are the contracts area's demo contracts (its step runs
+// before this one).
 
 // financeUser is the demo finance clerk.
 var financeUser = person{"钱芳", "qian.fang", []string{access.RoleFinance}, "hq", ""}
@@ -37,13 +33,9 @@ func (l *loader) finance(ctx context.Context, _ int) error {
 	if err != nil {
 		return err
 	}
-	if len(contracts) == 0 {
-		if contracts, err = l.financeFallbackContracts(ctx); err != nil {
-			return err
-		}
-	}
+	m := &mishaps{}
 	for i, c := range contracts {
-		if err := l.financeOf(ctx, fin, c, i); err != nil {
+		if err := l.financeOf(ctx, fin, c, i, m); err != nil {
 			return fmt.Errorf("contract %s: %w", c.Str("number"), err)
 		}
 	}
@@ -75,104 +67,15 @@ func (l *loader) signedContracts(ctx context.Context) ([]entity.Record, error) {
 	return recs, err
 }
 
-// financeFallbackContracts writes signed contracts with payment plans for
-// the customers of won deals (or, without any, of the first reps'
-// customers), signed between ten months and three weeks ago.
-func (l *loader) financeFallbackContracts(ctx context.Context) ([]entity.Record, error) {
-	type deal struct{ id, customer, owner, name string }
-	var deals []deal
-	rows, err := l.a.DB.R().QueryContext(ctx, `SELECT o.id, o.customer_id, o.owner_id, c.name FROM opportunities o JOIN customers c ON c.id = o.customer_id
-		WHERE o.status = 'won' AND o.owner_id IS NOT NULL ORDER BY o.created_at, o.id`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var d deal
-		if err := rows.Scan(&d.id, &d.customer, &d.owner, &d.name); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		deals = append(deals, d)
-	}
-	rows.Close()
-	for _, rep := range l.o.reps {
-		if len(deals) >= 8 {
-			break
-		}
-		if cs := l.custs[rep.id]; len(cs) > 0 {
-			deals = append(deals, deal{customer: cs[0].ID(), owner: rep.id, name: cs[0].Str("name")})
-		}
-	}
-	byID := map[string]*user{}
-	for _, u := range l.o.all {
-		byID[u.id] = u
-	}
-	titles := []string{"智能产线改造项目合同", "设备联网平台采购合同", "视觉检测系统供货合同", "智能仓储系统集成合同", "MES 系统实施合同", "能耗管理平台建设合同", "备品备件年度采购合同", "AGV 调度系统供货合同"}
-	amounts := []int64{186_000_000, 96_000_000, 58_000_000, 240_000_000, 132_000_000, 45_000_000, 28_800_000, 76_000_000}
-	var out []entity.Record
-	for i, d := range deals {
-		if i >= len(amounts) {
-			break
-		}
-		owner := byID[d.owner]
-		if owner == nil {
-			continue
-		}
-		signed := l.today.AddDate(0, 0, -300+i*38)
-		total := amounts[i]
-		var c entity.Record
-		err := l.a.DB.Write(ctx, func(tx *store.Tx) error {
-			no, err := l.a.DB.MonthlyNumber(ctx, tx, "HT", 4, signed)
-			if err != nil {
-				return err
-			}
-			rec := entity.Record{"number": no, "title": titles[i], "customer_id": d.customer, "status": crm.ContractInExecution, "amount": total,
-				"currency": "CNY", "party_a": d.name, "party_b": teamTree[0].name, "payment_method": "bank_transfer",
-				"signed_on": signed.Format(entity.DateLayout), "valid_from": signed.Format(entity.DateLayout), "valid_to": signed.AddDate(2, 0, 0).Format(entity.DateLayout)}
-			if d.id != "" {
-				rec["opportunity_id"] = d.id
-			}
-			if c, err = l.a.Records.InsertTx(ctx, tx, owner.p, "contract", rec); err != nil {
-				return err
-			}
-			plan := []struct {
-				kind, label, condition string
-				pct, days              int64
-			}{
-				{"advance", "预付款", "合同签订后 10 个工作日内", 30, 10},
-				{"on_delivery", "到货款", "设备到货签收后 30 日内", 40, 75},
-				{"on_acceptance", "验收款", "安装调试验收合格后 30 日内", 20, 150},
-				{"retention", "质保金", "质保期满一年无质量问题", 10, 400},
-			}
-			var sum int64
-			for n, p := range plan {
-				amt := total * p.pct / 100
-				if n == len(plan)-1 {
-					amt = total - sum
-				}
-				sum += amt
-				if _, err := l.a.Records.InsertTx(ctx, tx, owner.p, "payment_instalment", entity.Record{"contract_id": c.ID(), "position": int64(n + 1),
-					"kind": p.kind, "label": p.label, "condition": p.condition, "amount": amt,
-					"due_date": signed.AddDate(0, 0, int(p.days)).Format(entity.DateLayout)}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		if _, err := l.a.DB.W().ExecContext(ctx, `UPDATE contracts SET created_at = $1, updated_at = $1 WHERE id = $2`, signed.Add(10*time.Hour).UTC(), c.ID()); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+// mishaps are the accidents of real life shown once each, on the first
+// contract where they can happen.
+type mishaps struct {
+	voided, bounced, credit, partly bool
 }
 
 // financeOf invoices and collects a contract's plan up to where its age
 // puts it, with the mishaps of real life on some contracts.
-func (l *loader) financeOf(ctx context.Context, fin *user, c entity.Record, i int) error {
+func (l *loader) financeOf(ctx context.Context, fin *user, c entity.Record, i int, m *mishaps) error {
 	ie := l.a.DB.Schema().Entity("payment_instalment")
 	plan, err := l.a.DB.ListWhere(ctx, ie, `contract_id = $1 AND deleted_at IS NULL`, []any{c.ID()}, "position", 20)
 	if err != nil {
@@ -203,8 +106,9 @@ func (l *loader) financeOf(ctx context.Context, fin *user, c entity.Record, i in
 			return fmt.Errorf("invoice: %w", err)
 		}
 		l.dateEvent(ctx, inv.ID(), "invoice_issued", day(due, -5))
-		if i == 1 && n == 0 {
+		if !m.voided {
 			// Issued with the wrong tax number, voided and issued again.
+			m.voided = true
 			if _, err := l.a.Finance.VoidInvoice(ctx, fin.p, inv.ID(), 0, "购方税号填写错误，已作废重开"); err != nil {
 				return err
 			}
@@ -225,8 +129,8 @@ func (l *loader) financeOf(ctx context.Context, fin *user, c entity.Record, i in
 		case due > today:
 		case (i+n)%5 == 3 && late < 120:
 			// Overdue, not a fen yet (the ageing shows it).
-		case (i+n)%4 == 2:
-			paid = amount / 2 // partly paid, the rest overdue
+		case !m.partly && m.credit || (i+n)%4 == 2:
+			paid, m.partly = amount/2, true // partly paid, the rest overdue
 		default:
 			paid = amount
 		}
@@ -235,9 +139,11 @@ func (l *loader) financeOf(ctx context.Context, fin *user, c entity.Record, i in
 		}
 		received := day(due, int(l.f.R.Int64N(20))-5)
 		method := []string{"bank_transfer", "bank_transfer", "acceptance_bill"}[(i+n)%3]
-		if i == 2 && n == 0 {
+		bouncedHere := false
+		if !m.bounced && paid == amount {
 			// A bank acceptance bill that bounced: recorded, then reversed,
 			// then paid by transfer.
+			m.bounced, bouncedHere = true, true
 			bad, err := l.a.Finance.RecordPayment(ctx, fin.p, entity.Record{"contract_id": c.ID(), "amount": paid, "method": "acceptance_bill",
 				"bank_ref": fmt.Sprintf("HP%010d", 3100000000+i*17), "payer": c.Str("party_a"), "received_on": day(due, -2)}, nil)
 			if err != nil {
@@ -250,8 +156,9 @@ func (l *loader) financeOf(ctx context.Context, fin *user, c entity.Record, i in
 			_ = l.a.DB.SetEventTime(ctx, l.a.DB.W(), bad.ID(), "payment_reversed", parseDay(day(due, 12), l.a.Loc).Add(9*time.Hour).UTC())
 			method = "bank_transfer"
 		}
-		if i == 3 && n == 0 {
-			paid += 1_200_000 // paid more than the advance: kept as credit
+		if !m.credit && m.bounced && paid == amount && !bouncedHere {
+			paid += 1_200_000 // ¥12,000 more than the instalment: kept as credit
+			m.credit = true
 		}
 		pay, err := l.a.Finance.RecordPayment(ctx, fin.p, entity.Record{"contract_id": c.ID(), "amount": paid, "method": method,
 			"bank_ref": fmt.Sprintf("CMB%012d", 202600000000+int64(i*1000+n)), "payer": c.Str("party_a"), "received_on": received},

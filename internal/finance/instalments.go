@@ -67,17 +67,10 @@ func dateText(v any) string {
 	return ""
 }
 
-// instalmentLabel names an instalment for allocations and messages:
-// 第2期 到货款.
-func instalmentLabel(position int64, label, kind string) string {
-	if label == "" {
-		for _, o := range crm.InstalmentKinds {
-			if o.Code == kind {
-				label = o.Label.Zh
-			}
-		}
-	}
-	return fmt.Sprintf("第%d期 %s", position, label)
+// instalmentLabel names an instalment for allocations and messages, as
+// the plan does: 第2期 到货款.
+func instalmentLabel(position int64, _ string, kind string) string {
+	return crm.InstalmentLabel(position, kind)
 }
 
 // instalmentLabelEn is instalmentLabel in English: No. 2 On delivery.

@@ -246,12 +246,6 @@ func (s *Server) receivableSettings(c *rc) error {
 
 // --- The contract's money against its plan --------------------------------
 
-type finPlanRow struct {
-	Label, Kind, Due, Amount, Invoiced, Paid, Left string
-	Status                                         cell
-	Overdue                                        bool
-}
-
 type finDoc struct {
 	Href, Number, Date, Amount, Note string
 	Status                           cell
@@ -259,7 +253,6 @@ type finDoc struct {
 
 type contractFinView struct {
 	T                                                         func(string, ...any) string
-	Plan                                                      []finPlanRow
 	Invoices, Payments                                        []finDoc
 	Planned, Invoiced, Received, Paid, Credit, Outstanding    string
 	Overdue                                                   string
@@ -283,7 +276,10 @@ func canFinance(c *rc, entityName string, contract entity.Record) bool {
 	return false
 }
 
-// contractFinance shows a contract's plan with its invoices and payments.
+// contractFinance shows a contract's invoices and payments against its
+// plan (the plan itself, with what is invoiced and received on each
+// instalment, is the contracts area's card) and offers to invoice and to
+// record a payment.
 func (s *Server) contractFinance(c *rc, rec entity.Record, dp *detailPage) error {
 	if c.p.Perm("payment_instalment").Read == access.None {
 		return nil
@@ -293,20 +289,11 @@ func (s *Server) contractFinance(c *rc, rec entity.Record, dp *detailPage) error
 		return err
 	}
 	cur := cf.Currency
-	ie := c.schema.Entity("payment_instalment")
-	today := time.Now().In(s.app.Loc).Format(entity.DateLayout)
 	v := &contractFinView{T: c.T, Planned: moneyText(cur, cf.Planned), Invoiced: moneyText(cur, cf.Invoiced), Received: moneyText(cur, cf.Received),
 		Paid: moneyText(cur, cf.Paid), Credit: moneyText(cur, cf.Credit), Outstanding: moneyText(cur, cf.Outstanding), Overdue: moneyText(cur, cf.Overdue),
 		HasOverdue: cf.Overdue > 0, HasCredit: cf.Credit > 0, NoPlan: len(cf.Plan) == 0,
 		ShowInvoices: c.p.Perm("invoice").Read != access.None, ShowPayments: c.p.Perm("payment").Read != access.None,
 		Receivables: "/reports/receivables?" + url.Values{"customer_id": {rec.Str("customer_id")}}.Encode()}
-	for _, it := range cf.Plan {
-		left := it.Int("amount") - it.Int("paid_amount")
-		row := finPlanRow{Label: planLabel(c, it), Kind: c.schema.OptionLabel(ie.Field("kind"), it.Str("kind"), c.L), Due: it.Str("due_date"),
-			Amount: moneyText(cur, it.Int("amount")), Invoiced: moneyText(cur, it.Int("invoiced_amount")), Paid: moneyText(cur, it.Int("paid_amount")),
-			Left: moneyText(cur, left), Status: c.cell(ie.Field("status"), it.Str("status"), nil), Overdue: left > 0 && it.Str("due_date") < today}
-		v.Plan = append(v.Plan, row)
-	}
 	ve, pe := c.schema.Entity("invoice"), c.schema.Entity("payment")
 	for _, r := range cf.Invoices {
 		v.Invoices = append(v.Invoices, finDoc{Href: "/invoices/" + r.ID(), Number: r.Str("number"), Date: r.Str("issue_date"), Amount: money(r, "amount"),
@@ -344,9 +331,6 @@ func (s *Server) contractFinance(c *rc, rec entity.Record, dp *detailPage) error
 // planLabel names an instalment: 第1期 预付款 / No. 1 Advance.
 func planLabel(c *rc, it entity.Record) string {
 	label := c.schema.OptionLabel(c.schema.Entity("payment_instalment").Field("kind"), it.Str("kind"), c.L)
-	if c.L == "zh-CN" && it.Str("label") != "" {
-		label = it.Str("label")
-	}
 	return c.T("fin.instalment", "n", it.Int("position"), "label", label)
 }
 

@@ -55,9 +55,9 @@ func TestFinancePages(t *testing.T) {
 	base := "/contracts/" + contract.ID()
 
 	// The plan: the advance overdue; finance may invoice and record, the rep may not.
-	must(t, "finance's contract page", fin.mustGet(base), 200, "回款计划与开票、回款", "第1期 预付款", "逾期", "dlg-fin-invoice", "dlg-fin-payment", "¥40,000")
+	must(t, "finance's contract page", fin.mustGet(base), 200, "开票与回款", "第1期 预付款", "其中逾期 ¥40,000", "dlg-fin-invoice", "dlg-fin-payment", "¥40,000")
 	repPage := rep.mustGet(base)
-	must(t, "rep's contract page", repPage, 200, "回款计划与开票、回款", "尚未开票")
+	must(t, "rep's contract page", repPage, 200, "开票与回款", "尚未开票")
 	if strings.Contains(repPage.body, "dlg-fin-invoice") || strings.Contains(repPage.body, "dlg-fin-payment") {
 		t.Error("a rep is offered to invoice or record payments")
 	}
