@@ -1,7 +1,6 @@
 package web
 
 import (
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -317,7 +316,7 @@ func (s *Server) contractFinance(c *rc, rec entity.Record, dp *detailPage) error
 	if err != nil {
 		return err
 	}
-	dp.Panels = append([]template.HTML{html}, dp.Panels...)
+	dp.Panels = append(dp.Panels, html)
 	if len(v.Dialogs) > 0 {
 		actions, err := c.partial("fin_actions", v)
 		if err != nil {
