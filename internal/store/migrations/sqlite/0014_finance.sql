@@ -138,18 +138,19 @@ UPDATE payment_instalments SET
 
 -- Receivables: what is not paid, by each way of looking (an owner, a
 -- team, a customer), then currency and due date, carrying what the ageing
--- sums, so no table row is read and the grouped sums are made walking the
--- index in order. Org-wide ageing walks the team index whole. The literal
+-- sums and the columns of the condition (SQLite reads a partial index as
+-- covering only when it holds them), so no table row is read and the
+-- grouped sums are made walking the index in order. Org-wide ageing walks the team index whole. The literal
 -- condition is what the ageing query says, so both engines use these
 -- partial indexes.
-CREATE INDEX payment_instalments_recv_owner ON payment_instalments(owner_id, currency, due_date, customer_id, team_id, amount, paid_amount)
+CREATE INDEX payment_instalments_recv_owner ON payment_instalments(owner_id, currency, due_date, customer_id, team_id, amount, paid_amount, status, deleted_at, receivable)
     WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE;
-CREATE INDEX payment_instalments_recv_team ON payment_instalments(team_id, currency, due_date, owner_id, customer_id, amount, paid_amount)
+CREATE INDEX payment_instalments_recv_team ON payment_instalments(team_id, currency, due_date, owner_id, customer_id, amount, paid_amount, status, deleted_at, receivable)
     WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE;
-CREATE INDEX payment_instalments_recv_customer ON payment_instalments(customer_id, currency, due_date, owner_id, team_id, amount, paid_amount)
+CREATE INDEX payment_instalments_recv_customer ON payment_instalments(customer_id, currency, due_date, owner_id, team_id, amount, paid_amount, status, deleted_at, receivable)
     WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE;
 -- The months around the age band edges, for everyone: by due date.
-CREATE INDEX payment_instalments_recv_due ON payment_instalments(due_date, owner_id, team_id, currency, customer_id, amount, paid_amount)
+CREATE INDEX payment_instalments_recv_due ON payment_instalments(due_date, owner_id, team_id, currency, customer_id, amount, paid_amount, status, deleted_at, receivable)
     WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE;
 -- Reminders still to send.
 CREATE INDEX payment_instalments_remind ON payment_instalments(due_date)
@@ -168,7 +169,8 @@ CREATE TABLE receivable_months (
     amount    INTEGER NOT NULL,
     PRIMARY KEY (owner_id, team_id, currency, due_month)
 );
-CREATE INDEX receivable_months_team ON receivable_months(team_id, currency, due_month);
+CREATE INDEX receivable_months_team ON receivable_months(team_id, currency, due_month, owner_id, n, amount);
+CREATE INDEX receivable_months_owner ON receivable_months(owner_id, currency, due_month, team_id, n, amount);
 INSERT INTO receivable_months (owner_id, team_id, currency, due_month, n, amount)
     SELECT coalesce(owner_id, ''), coalesce(team_id, ''), coalesce(currency, 'CNY'), substr(due_date, 1, 7), count(*), coalesce(sum(amount - paid_amount), 0)
     FROM payment_instalments WHERE status <> 'paid' AND deleted_at IS NULL AND receivable = TRUE GROUP BY 1, 2, 3, 4;
