@@ -129,6 +129,14 @@ var HandoverEntities = []string{"handover", "handover_ack"}
 // read those of their customers.
 var FulfilmentEntities = []string{"delivery", "delivery_line", "delivery_event", "supply_problem", "service_task", "task_check_item"}
 
+// FinanceEntities are the invoices and payments finance records against
+// a contract; everyone else reads those of the contracts they can see.
+var FinanceEntities = []string{"invoice", "payment"}
+
+// FinanceProcessEntities are written only by the invoice and payment
+// processes (how an invoice or a payment is spread over instalments).
+var FinanceProcessEntities = []string{"invoice_allocation", "payment_allocation"}
+
 // RoleFinance records invoices and payments and watches receivables.
 const RoleFinance = "finance"
 
@@ -218,12 +226,17 @@ func DefaultRoles() []Role {
 		ho := Perm{Read: docs.Read, Write: docs.Write, Export: docs.Export || docs.Read == All}
 		r.Perms["handover"] = ho
 		r.Perms["handover_ack"] = Perm{Read: docs.Read, Export: ho.Export}
+		// Invoices and payments are read like the contracts they are
+		// against (their visibility goes through the contract); only
+		// finance and admins write them (below).
+		set(r.Perms, append(slices.Clone(FinanceEntities), FinanceProcessEntities...), Perm{Read: docs.Read, Export: docs.Export})
 	}
 	for i := range roles {
 		r := &roles[i]
 		switch r.Code {
 		case RoleAdmin:
 			insales(r, full(All), full(All))
+			set(r.Perms, FinanceEntities, full(All))
 		case RoleManager:
 			insales(r, full(Team), editRef)
 		case RoleSales:
@@ -243,6 +256,7 @@ func DefaultRoles() []Role {
 	finance := Role{Code: RoleFinance, Label: i18n.T("财务", "Finance"), Perms: readAll(), BuiltIn: true}
 	insales(&finance, Perm{Read: All, Export: true}, readRef)
 	finance.Perms["payment_instalment"] = Perm{Read: All, Write: All, Create: true, Export: true, Import: true}
+	set(finance.Perms, FinanceEntities, Perm{Read: All, Write: All, Create: true, Export: true, Import: true})
 	roles = append(roles, finance)
 	for i := range roles {
 		fulfilment(&roles[i])

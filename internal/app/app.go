@@ -18,6 +18,7 @@ import (
 	"closeloop/internal/contracts"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
+	"closeloop/internal/finance"
 	"closeloop/internal/fulfilment"
 	"closeloop/internal/importer"
 	"closeloop/internal/jobs"
@@ -74,6 +75,7 @@ type App struct {
 	Notify    *notify.Service    // users' notifications
 	Quotes    *quotes.Service    // the catalogue's rules and quotes
 	Contracts *contracts.Service // contracts, payment plans, signing, hand-overs
+	Finance   *finance.Service   // invoices, payments, receivables, reminders
 	// Fulfilment runs orders, stock, deliveries and their sign-off, supply
 	// problems and installation/training tasks.
 	Fulfilment *fulfilment.Service
@@ -114,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Contracts.UseApprovals(a.Approvals)
 	a.Fulfilment = fulfilment.New(a.Records)
 	a.Fulfilment.Handovers = a.Contracts // orders, deliveries and tasks link the customer's hand-over
+	a.Finance = finance.New(a.Records)
 	a.Files = attachments.New(a.Records, maxUpload)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)
@@ -146,6 +149,16 @@ func (a *App) registerJobs() {
 		return err
 	})
 	a.Jobs.Every("quotes.expire", 15*time.Minute)
+	a.Jobs.Handle("finance.reminders", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Finance.SendReminders(ctx, time.Now(), 5000)
+		return err
+	})
+	a.Jobs.Every("finance.reminders", time.Hour)
+	a.Jobs.Handle("idempotency.purge", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.DB.PurgeIdempotencyKeys(ctx, time.Now())
+		return err
+	})
+	a.Jobs.Every("idempotency.purge", time.Hour)
 }
 
 // seed writes the shipped roles, pick-lists and pool rules the first time,

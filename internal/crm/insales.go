@@ -286,6 +286,15 @@ var PaymentInstalment = (&entity.Entity{
 		{Name: "status", Label: i18n.T("状态", "Status"), Kind: entity.Select, Default: InstalmentOpen, Flags: entity.ReadOnly | f | s | entity.Export | entity.Listed | entity.NotNull, Options: []entity.Option{
 			opt(InstalmentOpen, "未回款", "Open"), opt(InstalmentPartly, "部分回款", "Partly paid"), opt(InstalmentPaid, "已回款", "Paid")}},
 		{Name: "reminded_at", Label: i18n.T("已提醒时间", "Reminded at"), Kind: entity.DateTime, Flags: entity.ReadOnly | entity.Export},
+		// The contract's owner, team and currency, and whether it is signed
+		// (receivable), kept on the instalment (migration 0014) so
+		// receivables are summed by who sells without a join.
+		{Name: "owner_id", Label: i18n.T("合同负责人", "Contract owner"), Kind: entity.User, Flags: entity.ReadOnly | f | s | entity.Export},
+		{Name: "team_id", Label: i18n.T("合同所属团队", "Contract team"), Kind: entity.Ref, Ref: "team", Flags: entity.ReadOnly | f | entity.Export},
+		{Name: "currency", Label: i18n.T("币种", "Currency"), Kind: entity.Select, Options: Currencies, Flags: entity.ReadOnly | f | entity.Export},
+		{Name: "receivable", Label: i18n.T("计入应收", "Receivable"), Kind: entity.Bool, Default: false, Flags: entity.ReadOnly | f | entity.Export | entity.NotNull,
+			Help: i18n.T("合同签订后计入应收账款与账龄", "Counted in receivables and ageing once the contract is signed")},
+		{Name: "overdue_notified_at", Label: i18n.T("逾期提醒时间", "Overdue notice sent at"), Kind: entity.DateTime, Flags: entity.ReadOnly | entity.Export},
 	},
 }).Init()
 

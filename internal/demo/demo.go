@@ -69,6 +69,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"quotes", l.quotes},
 		{"contracts", l.contracts},
 		{"fulfilment", l.fulfilment},
+		{"finance", l.finance}, // after the contracts it invoices and collects
 		{"history", l.backdate},
 	}
 	for _, s := range steps {

@@ -72,8 +72,52 @@ func New(db *store.DB, loc *time.Location) *Service {
 	return &Service{DB: db, Loc: loc, hooks: map[string]Hooks{}}
 }
 
-// On registers hooks for an entity.
-func (s *Service) On(entityName string, h Hooks) { s.hooks[entityName] = h }
+// On registers hooks for an entity. Several areas may attach rules to the
+// same entity (contracts and finance both keep payment instalments): their
+// hooks run in the order they were registered — every Prepare (field
+// problems of all of them are reported together; another error stops the
+// write), then every After. The first VisOwners registered decides.
+func (s *Service) On(entityName string, h Hooks) {
+	s.hooks[entityName] = chain(s.hooks[entityName], h)
+}
+
+// chain joins hooks registered later (b) to those registered before (a).
+func chain(a, b Hooks) Hooks {
+	out := Hooks{Prepare: a.Prepare, After: a.After, VisOwners: a.VisOwners}
+	if a.Prepare == nil {
+		out.Prepare = b.Prepare
+	} else if b.Prepare != nil {
+		first, second := a.Prepare, b.Prepare
+		out.Prepare = func(ctx context.Context, tx *store.Tx, p *access.Principal, old, rec entity.Record) error {
+			var bad []errs.FieldError
+			for _, fn := range []func(context.Context, *store.Tx, *access.Principal, entity.Record, entity.Record) error{first, second} {
+				if err := fn(ctx, tx, p, old, rec); err != nil {
+					ee := errs.As(err)
+					if ee == nil || ee.Code != "validation" {
+						return err
+					}
+					bad = append(bad, ee.Fields...)
+				}
+			}
+			return errs.Validation(bad)
+		}
+	}
+	if a.After == nil {
+		out.After = b.After
+	} else if b.After != nil {
+		first, second := a.After, b.After
+		out.After = func(ctx context.Context, tx *store.Tx, p *access.Principal, ch Change) error {
+			if err := first(ctx, tx, p, ch); err != nil {
+				return err
+			}
+			return second(ctx, tx, p, ch)
+		}
+	}
+	if out.VisOwners == nil {
+		out.VisOwners = b.VisOwners
+	}
+	return out
+}
 
 // Schema is the current schema snapshot.
 func (s *Service) Schema() *entity.Schema { return s.DB.Schema() }

@@ -197,6 +197,9 @@ func (c *rc) menu() []navItem {
 			continue
 		}
 		sales = append(sales, navItem{Key: e.Resource, Text: e.Plural.In(c.L), Href: basePath(e)})
+		if name == "payment" && c.p.Perm("payment_instalment").Read != access.None {
+			sales = append(sales, navItem{Key: "receivables", Text: c.T("nav.receivables"), Href: "/reports/receivables"})
+		}
 	}
 	if len(sales) > 0 {
 		items = append(items, navItem{Section: true, Text: c.T("ct.nav_section")})

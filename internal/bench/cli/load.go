@@ -15,7 +15,7 @@ import (
 
 func load(ctx context.Context, args []string, out, errw io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return errors.New("usage: closeloop-bench load create|list|search|mixed|deals|all --url URL [--data DIR | --db …]")
+		return errors.New("usage: closeloop-bench load create|list|search|mixed|deals|ageing|all --url URL [--data DIR | --db …]")
 	}
 	what := args[0]
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
@@ -105,6 +105,14 @@ func load(ctx context.Context, args []string, out, errw io.Writer) error {
 				return err
 			}
 			for _, x := range []bench.Result{r.Board, r.RawBoard, r.FunnelAll, r.RawFunnelAll, r.FunnelOwner, r.RawFunnelOwner, r.Forecast, r.RawFore} {
+				fmt.Fprintln(out, x)
+			}
+		case "ageing":
+			r, err := e.BenchAgeing(ctx, l(4))
+			if err != nil {
+				return err
+			}
+			for _, x := range []bench.Result{r.Team, r.RawTeam, r.Owner, r.RawOwner, r.Customer, r.RawCustomer, r.Rep, r.RawRep, r.Manager, r.RawManager, r.Past, r.RawPast} {
 				fmt.Fprintln(out, x)
 			}
 		case "mixed":
