@@ -244,7 +244,7 @@ func TestBrowserQuoteToHandover(t *testing.T) {
 		pick("delivery_owner_id", "孙交付", "孙交付"),
 		pick("service_owner_id", "赵敏", "赵敏"),
 		chromedp.Click(chromedp.CSS(`.form-actions button.btn-primary`)),
-		waitText(`main`, "已保存"),
+		waitText(`main .alert-success`, "已保存"),
 		waitText(`main`, "赵敏"),
 	)
 	got, err := f.App.Records.Get(ctx, f.Rep1, "contract", cid)
@@ -266,8 +266,10 @@ func TestBrowserQuoteToHandover(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`button[data-dialog-open="#dlg-ct-sign"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#ct-signer`)),
 		chromedp.SetValue(chromedp.CSS(`#ct-signed-on`), "2026-11-20"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('#ct-signer').selectedIndex = 1`),
-		waitText(`#ct-signer`, "周总"),
+		// The customer's contact, chosen by name as a user would.
+		chromedp.Evaluate[chromedp.Void](`(function () { var s = document.querySelector('#ct-signer');
+		  for (var i = 0; i < s.options.length; i++) if (s.options[i].text.indexOf('周总') === 0) s.selectedIndex = i; })()`),
+		waitJS(`document.querySelector('#ct-signer').value !== ''`),
 		yes,
 		chromedp.Click(chromedp.CSS(`#dlg-ct-sign button[type=submit]`)),
 		waitText(`main`, "交接报告已生成"),
