@@ -91,8 +91,12 @@ func wellFormed(s string) bool {
 }
 
 // LinkDays is the default lifetime of a new link (the setting, else 7).
-func (s *Service) LinkDays(ctx context.Context) int {
-	v, err := s.DB.Setting(ctx, s.DB.R(), LinkDaysSetting)
+func (s *Service) LinkDays(ctx context.Context) int { return s.linkDays(ctx, s.DB.R()) }
+
+// linkDays reads the setting through q (a transaction reads inside
+// itself: a second connection could wait on the pool its own writers hold).
+func (s *Service) linkDays(ctx context.Context, q store.Querier) int {
+	v, err := s.DB.Setting(ctx, q, LinkDaysSetting)
 	if err != nil {
 		return DefaultLinkDays
 	}
@@ -124,7 +128,7 @@ func (s *Service) SetLinkDays(ctx context.Context, p *access.Principal, days int
 // ones, and returns it with its token. days 0 takes the default.
 func (s *Service) makeLink(ctx context.Context, tx *store.Tx, p *access.Principal, purpose, entityName, recordID string, days int) (Link, error) {
 	if days == 0 {
-		days = s.LinkDays(ctx)
+		days = s.linkDays(ctx, tx)
 	}
 	if days < 1 || days > MaxLinkDays {
 		return Link{}, fieldErr("days", "out_of_range", "min", 1, "max", MaxLinkDays)

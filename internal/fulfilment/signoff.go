@@ -113,16 +113,27 @@ func (s *Service) Public(ctx context.Context, token string) (*PublicView, error)
 	if err != nil {
 		return nil, err
 	}
-	return s.publicView(ctx, s.DB.R(), l)
+	return s.publicView(ctx, s.DB.R(), l, s.company(ctx))
 }
 
-func (s *Service) publicView(ctx context.Context, q store.Querier, l *linkRow) (*PublicView, error) {
-	v := &PublicView{Purpose: l.purpose, State: s.linkState(l), ExpiresAt: l.expiresAt}
-	if s.Letterhead != nil {
-		if co, err := s.Letterhead(ctx); err == nil {
-			v.Company = i18n.T(co.Name, co.NameEn)
-		}
+// company is our company's name for the public page. It is read before a
+// confirmation's transaction, never inside it: the letterhead comes
+// through the read pool, and on PostgreSQL a transaction waiting for a
+// second connection of a pool its concurrent writers hold would wait for
+// ever.
+func (s *Service) company(ctx context.Context) i18n.Text {
+	if s.Letterhead == nil {
+		return i18n.Text{}
 	}
+	co, err := s.Letterhead(ctx)
+	if err != nil {
+		return i18n.Text{}
+	}
+	return i18n.T(co.Name, co.NameEn)
+}
+
+func (s *Service) publicView(ctx context.Context, q store.Querier, l *linkRow, company i18n.Text) (*PublicView, error) {
+	v := &PublicView{Purpose: l.purpose, State: s.linkState(l), ExpiresAt: l.expiresAt, Company: company}
 	switch l.purpose {
 	case PurposeSignOff:
 		d, err := s.DB.Get(ctx, q, s.entity("delivery"), l.recordID, nil, false)
@@ -237,6 +248,7 @@ func (s *Service) SignOff(ctx context.Context, token, ip string, in SignOffInput
 	remarks := strings.TrimSpace(in.Remarks)
 	checkText(&bad, "remarks", remarks, 2000)
 	p := system()
+	company := s.company(ctx)
 	var view *PublicView
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		l, err := s.findLink(ctx, tx, token)
@@ -355,7 +367,7 @@ func (s *Service) SignOff(ctx context.Context, token, ip string, in SignOffInput
 			return err
 		}
 		l.usedAt = now
-		view, err = s.publicView(ctx, tx, l)
+		view, err = s.publicView(ctx, tx, l, company)
 		return err
 	})
 	if err != nil {
@@ -451,6 +463,7 @@ func (s *Service) Accept(ctx context.Context, token, ip string, in AcceptInput) 
 		bad = append(bad, errs.FieldError{Field: "reason", Code: "required"})
 	}
 	p := system()
+	company := s.company(ctx)
 	var view *PublicView
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		l, err := s.findLink(ctx, tx, token)
@@ -508,7 +521,7 @@ func (s *Service) Accept(ctx context.Context, token, ip string, in AcceptInput) 
 			}
 		}
 		l.usedAt = now
-		view, err = s.publicView(ctx, tx, l)
+		view, err = s.publicView(ctx, tx, l, company)
 		return err
 	})
 	if err != nil {
