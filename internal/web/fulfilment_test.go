@@ -125,12 +125,15 @@ func TestSignOffPage(t *testing.T) {
 	}
 	public.get("/s/" + token + "?lang=zh-CN")
 
-	// Wrong tokens: one 404 page revealing nothing.
+	// Wrong tokens: one 404 page revealing nothing. (The near miss changes
+	// the first character: the last one of a token carries only four bits,
+	// so a fixed last character is the real one one time in sixteen.)
+	near := "A" + token[1:]
+	if token[0] == 'A' {
+		near = "B" + token[1:]
+	}
 	var first string
-	for i, bad := range []string{token[:42] + "A", strings.Repeat("x", 43), "short"} {
-		if bad == token {
-			continue
-		}
+	for i, bad := range []string{near, strings.Repeat("x", 43), "short"} {
 		r := public.get("/s/" + bad)
 		if r.status != http.StatusNotFound || strings.Contains(r.body, s.delivery.Str("number")) || strings.Contains(r.body, "合肥京东方") {
 			t.Errorf("wrong token %q: %d", bad, r.status)
