@@ -305,11 +305,20 @@ func TestDeliveriesAgainstTheOrder(t *testing.T) {
 	if s, _ := e.stock(t, e.Cabinet.ID()); s != 1 {
 		t.Errorf("cabinet stock %d", s)
 	}
+	// d2 plans 2 sensors, none reserved: stock may go down to 1, not below
+	// what orders hold reserved (the catalogue's rule, branch quotes).
+	e2 := e.typedOrder(t, [3]any{e.Sensor, int64(1), int64(1)})
+	if _, err := e.F.Reserve(ctx, e.Coord, e2.ID(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.Records.Update(ctx, e.Coord, "product", e.Sensor.ID(), 0, entity.Record{"stock_qty": int64(0)}); fieldCode(err) != "stock_qty:product_stock_below_reserved" {
+		t.Errorf("stock below the reservations: %v", err)
+	}
 	if _, err := e.App.Records.Update(ctx, e.Coord, "product", e.Sensor.ID(), 0, entity.Record{"stock_qty": int64(1)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.F.Track(ctx, e.Coord, d2.ID(), fulfilment.TrackInput{Status: crm.DeliveryShipped}); errs.CodeOf(err) != "delivery_insufficient_stock" {
-		t.Errorf("ship without stock: %v", err)
+		t.Errorf("ship without stock (1 in stock, all reserved for another order): %v", err)
 	}
 	if s, _ := e.stock(t, e.Sensor.ID()); s != 1 {
 		t.Errorf("a refused shipment took stock: %d", s)
