@@ -258,12 +258,17 @@ func DefaultRoles() []Role {
 	finance.Perms["payment_instalment"] = Perm{Read: All, Write: All, Create: true, Export: true, Import: true}
 	set(finance.Perms, FinanceEntities, Perm{Read: All, Write: All, Create: true, Export: true, Import: true})
 	roles = append(roles, finance)
+	for _, r := range aftersalesRoles(readAll) {
+		insales(&r, Perm{Read: All, Export: true}, readRef)
+		roles = append(roles, r)
+	}
 	for i := range roles {
 		fulfilment(&roles[i])
 	}
 	for i := range roles {
 		roles[i].Perms = directory(roles[i].Perms, roles[i].Admin)
 		approvals(&roles[i])
+		aftersales(&roles[i])
 	}
 	return roles
 }

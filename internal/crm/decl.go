@@ -245,7 +245,7 @@ func Entities() []*entity.Entity {
 // with. An area adds its list here.
 func All() []*entity.Entity {
 	var all []*entity.Entity
-	for _, area := range [][]*entity.Entity{Entities(), PresalesEntities(), InsalesEntities(), ApprovalEntities(), ContractEntities(), FulfilmentEntities(), FinanceEntities()} {
+	for _, area := range [][]*entity.Entity{Entities(), PresalesEntities(), InsalesEntities(), ApprovalEntities(), ContractEntities(), FulfilmentEntities(), FinanceEntities(), AftersalesEntities()} {
 		all = append(all, area...)
 	}
 	return all

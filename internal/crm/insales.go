@@ -122,6 +122,7 @@ var Product = (&entity.Entity{
 		{Name: "tax_rate_bp", Label: i18n.T("税率（%）", "Tax rate (%)"), Kind: entity.Integer, Scale: percentScale, Default: int64(1300), Min: ptr(0), Max: ptr(10000), Flags: std | entity.Listed | entity.NotNull},
 		{Name: "stock_qty", Label: i18n.T("库存数量", "In stock"), Kind: entity.Integer, Default: int64(0), Min: ptr(0), Flags: std | entity.Listed | entity.NotNull},
 		{Name: "reserved_qty", Label: i18n.T("已预留数量", "Reserved"), Kind: entity.Integer, Default: int64(0), Flags: entity.ReadOnly | f | s | entity.Export | entity.Listed | entity.NotNull},
+		{Name: "warranty_months", Label: i18n.T("质保期（月）", "Warranty (months)"), Kind: entity.Integer, Default: int64(12), Min: ptr(0), Max: ptr(240), Flags: std | entity.NotNull},
 		{Name: "active", Label: i18n.T("在售", "Active"), Kind: entity.Bool, Default: true, Flags: std | entity.Listed | entity.NotNull},
 		{Name: "description", Label: i18n.T("产品说明", "Description"), Kind: entity.LongText, Flags: entity.Export | entity.Import | entity.Search},
 	},

@@ -114,4 +114,28 @@ var DefaultPicklists = map[string][]entity.Option{
 		opt("competitor", "竞品分析", "Competitor notes"),
 		opt("product", "产品资料", "Product material"),
 	},
+	"ticket_cause": {
+		opt("product_defect", "产品缺陷", "Product defect"),
+		opt("usage", "使用/培训问题", "Usage / training"),
+		opt("installation", "安装调试", "Installation"),
+		opt("logistics", "物流运输", "Logistics"),
+		opt("documentation", "资料文档", "Documentation"),
+		opt("consumables", "耗材到期", "Consumables"),
+		opt("other", "其他", "Other"),
+	},
+	"service_skill": {
+		opt("hardware", "硬件维修", "Hardware repair"),
+		opt("software", "软件", "Software"),
+		opt("installation", "安装调试", "Installation"),
+		opt("chemistry", "工艺/材料", "Process / materials"),
+		opt("billing", "商务/账务", "Commercial / billing"),
+	},
+	"service_region": {
+		opt("north", "华北", "North China"),
+		opt("east", "华东", "East China"),
+		opt("south", "华南", "South China"),
+		opt("central", "华中", "Central China"),
+		opt("west", "西部", "West China"),
+		opt("northeast", "东北", "Northeast China"),
+	},
 }

@@ -114,6 +114,8 @@ var Opportunity = (&entity.Entity{
 		{Name: "lost_reason", Label: i18n.T("输单原因", "Loss reason"), Kind: entity.Select, Picklist: "loss_reason", Flags: entity.ReadOnly | f | entity.Export},
 		{Name: "lost_to", Label: i18n.T("赢单竞争对手", "Lost to"), Kind: entity.Ref, Ref: "competitor", Flags: entity.ReadOnly | f | entity.Export},
 		{Name: "close_note", Label: i18n.T("关闭说明", "Closing note"), Kind: entity.LongText, Flags: entity.ReadOnly | entity.Export},
+		{Name: "origin_entity", Label: i18n.T("来源记录类型", "Raised from"), Kind: entity.Select, Options: OpportunityOrigins, Flags: entity.ReadOnly | f | entity.Export},
+		{Name: "origin_id", Label: i18n.T("来源记录", "Raised from record"), Kind: entity.Text, MaxLen: 40, Flags: entity.ReadOnly | f | entity.Export},
 	},
 }).Init()
 

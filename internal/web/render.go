@@ -143,6 +143,12 @@ func (c *rc) userInfo() *userInfo {
 	return u
 }
 
+// navAfter adds pages to the menu after an entity's list (the agent's
+// queue after tickets, the cause review after improvement items …),
+// registered from init in each area's file; a function returns nothing
+// when the user may not see its pages.
+var navAfter = map[string][]func(c *rc) []navItem{}
+
 // menu is the main navigation: what the user may read.
 func (c *rc) menu() []navItem {
 	items := []navItem{{Key: "home", Text: c.T("nav.home"), Href: "/"}}
@@ -204,6 +210,24 @@ func (c *rc) menu() []navItem {
 	if len(sales) > 0 {
 		items = append(items, navItem{Section: true, Text: c.T("ct.nav_section")})
 		items = append(items, sales...)
+	}
+	// After-sales (售后): the same way, with the pages each part adds
+	// after its record (navAfter).
+	var service []navItem
+	for _, name := range []string{"ticket", "service_visit", "return_request", "spare_part", "stock_movement", "return_visit", "survey",
+		"recovery_task", "improvement_item", "care_reminder", "sla_policy", "business_calendar", "service_agent"} {
+		e := c.schema.Entity(name)
+		if e == nil || c.p.Perm(name).Read == access.None {
+			continue
+		}
+		service = append(service, navItem{Key: e.Resource, Text: e.Plural.In(c.L), Href: basePath(e)})
+		for _, more := range navAfter[name] {
+			service = append(service, more(c)...)
+		}
+	}
+	if len(service) > 0 {
+		items = append(items, navItem{Section: true, Text: c.T("as.nav_section")})
+		items = append(items, service...)
 	}
 	if c.p.IsAdmin() {
 		items = append(items, navItem{Section: true, Text: c.T("nav.admin")},
