@@ -38,7 +38,9 @@ func aftersales(r *Role) {
 			r.Perms[e] = p
 		}
 	}
-	full := func(s Scope) Perm { return Perm{Read: s, Write: s, Delete: s, Create: true, Export: true, Import: true} }
+	full := func(s Scope) Perm {
+		return Perm{Read: s, Write: s, Delete: s, Create: true, Export: true, Import: true}
+	}
 	readAll := Perm{Read: All, Export: true}
 	stockRead := Perm{Read: All, Export: true}
 	switch {
