@@ -172,18 +172,17 @@ func (a *App) seed(ctx context.Context) error {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM roles`).Scan(&n); err != nil {
 			return err
 		}
-		if n == 0 {
-			for _, r := range access.DefaultRoles() {
-				// The shipped policy names the records of every area; a
-				// build without an area's records leaves them out.
-				for ent := range r.Perms {
-					if a.DB.Schema().Entity(ent) == nil {
-						delete(r.Perms, ent)
-					}
-				}
-				if err := a.DB.SaveRole(ctx, tx, r); err != nil {
-					return err
-				}
+		// The shipped policy names the records of every area; a build
+		// without an area's records leaves them out. A database seeded by
+		// an older build gains the new roles and the rights on new records.
+		stored, err := a.DB.RolesIn(ctx, tx)
+		if err != nil {
+			return err
+		}
+		declared := func(ent string) bool { return a.DB.Schema().Entity(ent) != nil }
+		for _, r := range access.UpgradeRoles(stored, access.DefaultRoles(), declared) {
+			if err := a.DB.SaveRole(ctx, tx, r); err != nil {
+				return err
 			}
 		}
 		for list, opts := range crm.DefaultPicklists {

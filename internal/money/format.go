@@ -1,6 +1,6 @@
-// Package money formats and computes amounts kept as int64 minor units
-// (fen for CNY). This file only formats; nothing here uses floats.
 package money
+
+// This file formats amounts for pages and documents; nothing here uses floats.
 
 import "strconv"
 

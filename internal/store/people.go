@@ -223,8 +223,11 @@ func (db *DB) MoveTeam(ctx context.Context, tx *Tx, id, newParent string) error 
 }
 
 // Roles returns every role.
-func (db *DB) Roles(ctx context.Context) ([]access.Role, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT code, label_zh, label_en, perms, see_contacts, pool, assign, admin, require_totp, built_in FROM roles ORDER BY built_in DESC, code`)
+func (db *DB) Roles(ctx context.Context) ([]access.Role, error) { return db.RolesIn(ctx, db.r) }
+
+// RolesIn is Roles read through q (inside a transaction).
+func (db *DB) RolesIn(ctx context.Context, q Querier) ([]access.Role, error) {
+	rows, err := q.QueryContext(ctx, `SELECT code, label_zh, label_en, perms, see_contacts, pool, assign, admin, require_totp, built_in FROM roles ORDER BY built_in DESC, code`)
 	if err != nil {
 		return nil, fmt.Errorf("store: roles: %w", err)
 	}
