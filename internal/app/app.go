@@ -116,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Quotes.UseApprovals(a.Approvals)
 	a.Contracts = contracts.New(a.Records)
 	a.Contracts.UseApprovals(a.Approvals)
+	a.Contracts.Deals = a.Presales // signing wins the contract's opportunity
 	a.Fulfilment = fulfilment.New(a.Records)
 	a.Fulfilment.Handovers = a.Contracts // orders, deliveries and tasks link the customer's hand-over
 	a.Finance = finance.New(a.Records)

@@ -540,8 +540,19 @@ func (s *Service) Sign(ctx context.Context, p *access.Principal, id string, in S
 		if err := s.event(ctx, tx, p, out.Str("customer_id"), "contract_signed", "contract", out.ID(), withDate(contractData(out), facts.SignedOn)); err != nil {
 			return err
 		}
-		_, err = s.writeHandover(ctx, tx, p, out, plan)
-		return err
+		if _, err := s.writeHandover(ctx, tx, p, out, plan); err != nil {
+			return err
+		}
+		// A signed contract is the deal won (赢单): its open opportunity
+		// closes as won and the customer becomes 成交 — after the hand-over
+		// has recorded the deal as it stood (open pre-sales work is a risk
+		// the service team should know of).
+		if opp := out.Str("opportunity_id"); opp != "" && s.Deals != nil {
+			if _, err := s.Deals.WinTx(ctx, tx, p, opp, out.Str("number")); err != nil {
+				return errs.Wrap(err, "contracts: win the contract's opportunity")
+			}
+		}
+		return nil
 	})
 	return out, err
 }

@@ -554,6 +554,12 @@ func TestHandoverAtSigning(t *testing.T) {
 		t.Fatalf("a colleague sees the draft: %v", err)
 	}
 	c = must(w.cs.Sign(ctx, w.Rep1, c.ID(), contracts.SignInput{SignedOn: "2026-11-20"}))
+	// Signing wins the deal: the opportunity closes as won, the customer is 成交.
+	opp := must(w.App.Records.Get(ctx, w.Rep1, "opportunity", c.Str("opportunity_id")))
+	cust := must(w.App.Records.Get(ctx, w.Rep1, "customer", c.Str("customer_id")))
+	if opp.Str("status") != crm.OppWon || opp.Int("probability") != 100 || cust.Str("status") != crm.StatusWon {
+		t.Errorf("after signing: opportunity %s (%d %%), customer %s", opp.Str("status"), opp.Int("probability"), cust.Str("status"))
+	}
 	h, err := w.cs.HandoverOf(ctx, w.Rep1, c.ID())
 	if err != nil {
 		t.Fatal(err)

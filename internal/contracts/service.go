@@ -37,9 +37,17 @@ type Approvals interface {
 type Service struct {
 	R  *records.Service
 	DB *store.DB
+	// Deals marks a contract's opportunity won when it is signed (the
+	// pre-sales service; nil: opportunities are left alone).
+	Deals DealWinner
 
 	approvals Approvals
 	nowFunc   func() time.Time
+}
+
+// DealWinner wins an open opportunity inside a transaction.
+type DealWinner interface {
+	WinTx(ctx context.Context, tx *store.Tx, p *access.Principal, id, note string) (bool, error)
 }
 
 // New creates the service and registers its hooks on r.

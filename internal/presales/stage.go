@@ -3,6 +3,7 @@ package presales
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"closeloop/internal/access"
 	"closeloop/internal/crm"
@@ -184,45 +185,76 @@ func (s *Service) close(ctx context.Context, p *access.Principal, id, status str
 		if opp.Str("status") != crm.OppOpen {
 			return errs.New(errs.Unprocessable, "opportunity_closed")
 		}
-		data := map[string]any{"title": opp.Str("name")}
-		if in.Note != "" {
-			data["note"] = in.Note
-		}
-		if status == crm.OppLost {
-			data["reason"] = schema.OptionLabel(oe.Field("lost_reason"), in.Reason, "zh-CN")
-			data["reason_en"] = schema.OptionLabel(oe.Field("lost_reason"), in.Reason, "en")
-			if in.CompetitorID != "" {
-				ce := schema.Entity("competitor")
-				comp, err := s.DB.Get(ctx, tx, ce, in.CompetitorID, s.R.ReadPred(ce, p), false)
-				if err != nil {
-					if errs.KindOf(err) == errs.NotFound {
-						return fieldErr("competitor_id", "invalid_ref")
-					}
-					return err
-				}
-				set["lost_to"] = comp.ID()
-				data["competitor"] = comp.Str("name")
-			}
-		}
-		pctx := records.AsProcess(ctx)
-		out, err = s.R.SetTx(pctx, tx, p, oe, opp, set)
-		if err != nil {
-			return err
-		}
-		if status == crm.OppWon {
-			if err := s.markCustomerWon(pctx, tx, p, opp.Str("customer_id")); err != nil {
-				return err
-			}
-		}
-		if err := s.closeRequestsOf(pctx, tx, p, opp, status); err != nil {
-			return err
-		}
-		return s.DB.AddEvent(ctx, tx, store.Event{CustomerID: opp.Str("customer_id"), ActorID: p.UserID, Kind: "opportunity_" + status, Entity: "opportunity", RecordID: opp.ID(), Data: data})
+		out, err = s.closeTx(ctx, tx, p, opp, status, in, set)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.R.Present(p, oe, out), nil
+}
+
+// closeTx closes an open opportunity inside the caller's transaction: the
+// status and its fields (set), the customer won on a win, the deal's open
+// requests closed, the timeline line.
+func (s *Service) closeTx(ctx context.Context, tx *store.Tx, p *access.Principal, opp entity.Record, status string, in LoseInput, set entity.Record) (entity.Record, error) {
+	schema := s.R.Schema()
+	oe := schema.Entity("opportunity")
+	data := map[string]any{"title": opp.Str("name")}
+	if in.Note != "" {
+		data["note"] = in.Note
+	}
+	if status == crm.OppLost {
+		data["reason"] = schema.OptionLabel(oe.Field("lost_reason"), in.Reason, "zh-CN")
+		data["reason_en"] = schema.OptionLabel(oe.Field("lost_reason"), in.Reason, "en")
+		if in.CompetitorID != "" {
+			ce := schema.Entity("competitor")
+			comp, err := s.DB.Get(ctx, tx, ce, in.CompetitorID, s.R.ReadPred(ce, p), false)
+			if err != nil {
+				if errs.KindOf(err) == errs.NotFound {
+					return nil, fieldErr("competitor_id", "invalid_ref")
+				}
+				return nil, err
+			}
+			set["lost_to"] = comp.ID()
+			data["competitor"] = comp.Str("name")
+		}
+	}
+	pctx := records.AsProcess(ctx)
+	out, err := s.R.SetTx(pctx, tx, p, oe, opp, set)
+	if err != nil {
+		return nil, err
+	}
+	if status == crm.OppWon {
+		if err := s.markCustomerWon(pctx, tx, p, opp.Str("customer_id")); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.closeRequestsOf(pctx, tx, p, opp, status); err != nil {
+		return nil, err
+	}
+	return out, s.DB.AddEvent(ctx, tx, store.Event{CustomerID: opp.Str("customer_id"), ActorID: p.UserID, Kind: "opportunity_" + status, Entity: "opportunity", RecordID: opp.ID(), Data: data})
+}
+
+// WinTx marks the open opportunity id won inside the caller's transaction,
+// for a process that proves the win (a contract signed for it); an
+// opportunity already closed, or none, is left as it is. It reports
+// whether the opportunity was won now.
+func (s *Service) WinTx(ctx context.Context, tx *store.Tx, p *access.Principal, id, note string) (bool, error) {
+	oe := s.R.Schema().Entity("opportunity")
+	opp, err := s.DB.Get(ctx, tx, oe, strings.ToLower(id), nil, false)
+	if errs.KindOf(err) == errs.NotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if opp.Str("status") != crm.OppOpen {
+		return false, nil
+	}
+	set := entity.Record{"status": crm.OppWon, "closed_at": s.now(), "close_note": nilIfEmpty(note), "probability": int64(100)}
+	_, err = s.closeTx(ctx, tx, p, opp, crm.OppWon, LoseInput{Note: note}, set)
+	return err == nil, err
 }
 
 // markCustomerWon sets a customer's status to won (成交) on its first won
