@@ -669,6 +669,9 @@ func (lp *listPage) RowsHTML() template.HTML {
 			esc(label)
 			if i == 0 {
 				b.WriteString(`"><a class="title`)
+				if isDocNumber(c.Text) {
+					b.WriteString(" nowrap")
+				}
 				if r.Depth > 0 {
 					fmt.Fprintf(&b, " depth-%d", r.Depth)
 				}

@@ -273,6 +273,9 @@ func (c cell) write1(b *strings.Builder) {
 	case c.Href != "":
 		b.WriteString(`<a href="`)
 		b.WriteString(html.EscapeString(string(c.Href)))
+		if isDocNumber(c.Text) {
+			b.WriteString(`" class="nowrap`)
+		}
 		b.WriteString(`">`)
 		b.WriteString(html.EscapeString(c.Text))
 		b.WriteString(`</a>`)
@@ -286,7 +289,29 @@ func (c cell) write1(b *strings.Builder) {
 		span("muted")
 	case c.Pre:
 		span("pre-line")
+	case isDocNumber(c.Text) && strings.ContainsAny(c.Text, "-/"):
+		span("nowrap") // a date, a number with hyphens
 	default:
 		b.WriteString(html.EscapeString(c.Text))
 	}
 }
+
+// isDocNumber reports whether a cell's text is a document number or code
+// (HT-202612-0004, SEN-100, 2026-12-02): short, no spaces, ASCII, with a digit. Lists
+// keep such text on one line; a browser would break it at every hyphen.
+func isDocNumber(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	digit := false
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch <= ' ' || ch >= 0x7f:
+			return false
+		case ch >= '0' && ch <= '9':
+			digit = true
+		}
+	}
+	return digit
+}
+
