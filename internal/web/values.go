@@ -314,4 +314,3 @@ func isDocNumber(s string) bool {
 	}
 	return digit
 }
-
