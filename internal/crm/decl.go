@@ -151,7 +151,7 @@ var Lead = (&entity.Entity{
 		{Name: "email", Label: i18n.T("邮箱", "E-mail"), Kind: entity.Email, Flags: std | entity.Contact | entity.Search | entity.Unique},
 		{Name: "wechat", Label: i18n.T("微信", "WeChat"), Kind: entity.Text, MaxLen: 64, Flags: std | entity.Contact | entity.Search},
 		{Name: "source", Label: i18n.T("线索来源", "Source"), Kind: entity.Select, Picklist: "source", Required: true, Flags: std | entity.Listed | entity.NotNull},
-		{Name: "status", Label: i18n.T("状态", "Status"), Kind: entity.Select, Required: true, Default: LeadNew, Flags: std | entity.Listed | entity.NotNull, Options: []entity.Option{
+		{Name: "status", Label: i18n.T("状态", "Status"), Kind: entity.Select, Required: true, Default: LeadNew, Moves: LeadMoves, Flags: std | entity.Listed | entity.NotNull, Options: []entity.Option{
 			opt(LeadNew, "新线索", "New"), opt(LeadContacted, "已联系", "Contacted"), opt(LeadQualified, "已确认", "Qualified"),
 			opt(LeadConverted, "已转化", "Converted"), opt(LeadDisqualified, "无效", "Disqualified")}},
 		{Name: "disqualify_reason", Label: i18n.T("无效原因", "Disqualification reason"), Kind: entity.Select, Picklist: "disqualify_reason", Flags: std},

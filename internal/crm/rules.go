@@ -2,6 +2,7 @@ package crm
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,6 +56,15 @@ var leadMoves = map[string][]string{
 	LeadQualified:    {LeadContacted, LeadDisqualified},
 	LeadDisqualified: {LeadNew, LeadContacted},
 	LeadConverted:    {},
+}
+
+// LeadMoves lists the statuses a person may give a lead whose status is
+// from by editing it ("" for a new lead: any but converted).
+func LeadMoves(from string) []string {
+	if from == "" {
+		return []string{LeadNew, LeadContacted, LeadQualified, LeadDisqualified}
+	}
+	return slices.Clone(leadMoves[from])
 }
 
 // CheckLeadStatus validates a lead's status change and the reason that a

@@ -95,6 +95,10 @@ type Field struct {
 	Min, Max *float64 // numeric bounds
 	Picklist string   // admin-edited option list for select/multiselect
 	Options  []Option // fixed options when Picklist is empty
+	// Moves, on a status-like select, lists the values a person may move
+	// a record to from its stored value ("" for a new record); forms offer
+	// only those and the current one. The rule itself is checked on write.
+	Moves func(from string) []string
 	Ref      string   // entity name a Ref field points to
 	Default  any      // canonical value used when a create leaves the field empty
 	Custom   bool     // added by an admin at run time

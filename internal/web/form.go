@@ -27,7 +27,8 @@ type formPage struct {
 	Rest     []formField
 	RestOpen bool
 	Errors   []string
-	Stale    string // reload link when someone else changed the record
+	Stale    string        // reload link when someone else changed the record
+	stored   entity.Record // the record being edited (nil for a new one)
 	Dups     []dupView
 	AllowDup bool
 	SaveNew  bool
@@ -181,7 +182,11 @@ func (c *rc) buildForm(fp *formPage, e *entity.Entity, values url.Values, fieldE
 	quick := quickFields[e.Name]
 	byName := map[string]formField{}
 	for _, f := range fields {
-		byName[f.Name] = c.widget(e, f, values, fieldErrs[f.Name], rf)
+		ff := c.widget(e, f, values, fieldErrs[f.Name], rf)
+		if f.Moves != nil && ff.Kind == "select" {
+			ff.Options = movesOnly(ff.Options, f, fp.stored)
+		}
+		byName[f.Name] = ff
 	}
 	if len(quick) > 0 {
 		for _, n := range quick {
@@ -344,6 +349,7 @@ func (s *Server) newFormPage(c *rc, e *entity.Entity, isNew bool, rec entity.Rec
 		fp.base = c.newBase(c.T("form.edit", "title", title), e.Resource)
 		fp.Heading, fp.Action, fp.Cancel = fp.Title, base+"/"+rec.ID()+"/edit", base+"/"+rec.ID()
 		fp.Version = rec.Version()
+		fp.stored = rec
 	}
 	if adminEntities[e.Name] {
 		fp.Crumbs = []link{{Text: c.T("nav.settings"), Href: "/settings"}, {Text: e.Plural.In(c.L), Href: base}, {Text: fp.Heading}}
@@ -553,4 +559,24 @@ func (s *Server) restore(c *rc) error {
 	}
 	c.flash("success", c.T("form.restored", "title", out.Str(e.Title)))
 	return c.redirect(basePath(e) + "/" + out.ID())
+}
+
+// movesOnly keeps of a status select the empty choice, the stored value
+// and the values the field's Moves allow from it.
+func movesOnly(opts []option, f *entity.Field, stored entity.Record) []option {
+	from := ""
+	if stored != nil {
+		from = stored.Str(f.Name)
+	}
+	keep := map[string]bool{"": true, from: true}
+	for _, m := range f.Moves(from) {
+		keep[m] = true
+	}
+	out := opts[:0:0]
+	for _, o := range opts {
+		if keep[o.Value] {
+			out = append(out, o)
+		}
+	}
+	return out
 }
