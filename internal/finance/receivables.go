@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -319,48 +320,77 @@ func (s *Service) totalsByMonths(ctx context.Context, p *access.Principal, f Age
 }
 
 // customersDueFirst lists the customers with the most overdue and due
-// receivables reading only the unpaid instalments due by the as-of date
-// (far fewer than all: most unpaid instalments are not yet due), then
-// adds what the listed customers have not yet due. done is false when
-// fewer customers have amounts due than the page holds: then customers
-// with only amounts not yet due belong on it too, and the caller sums
+// receivables, ranked on the unpaid instalments due by the as-of date only
+// (far fewer than all: most unpaid instalments are not yet due) and on
+// the two sums the order needs, then reads every band of the listed
+// customers from their own instalments. done is false when fewer
+// customers have amounts due than the page holds: then customers with
+// only amounts not yet due belong on it too, and the caller sums
 // everything.
 func (s *Service) customersDueFirst(ctx context.Context, p *access.Principal, f AgeingFilter) ([]AgeingRow, int, bool, error) {
 	asOf := f.AsOf
-	due := narrow{later: true, cond: func(prefix string, a *store.Args) string { return prefix + "due_date <= " + a.Add(asOf) }}
+	// Ranked on the two sums the order needs only (the bands of the
+	// listed customers come after, from their own instalments): summing
+	// every band of every customer cost several times the ranking.
+	due := narrow{later: true, rank: true, cond: func(prefix string, a *store.Args) string { return prefix + "due_date <= " + a.Add(asOf) }}
 	query, args, ok, err := s.ageingSQL(ctx, p, f, true, nil, due)
 	if err != nil || !ok {
 		return nil, 0, ok, err
 	}
-	rows, groups, _, err := s.scanCounted(ctx, `SELECT g.*, COUNT(*) OVER (), 0 FROM (`+query+`) g`+
-		fmt.Sprintf(" ORDER BY overdue_amt DESC, due_amt DESC, k LIMIT %d", f.Limit), args)
-	if err != nil || int(groups) < f.Limit {
-		return nil, 0, false, err
-	}
-	ids := make([]any, 0, len(rows))
-	at := map[[2]string]int{}
-	for i, r := range rows {
-		ids = append(ids, r.Key)
-		at[[2]string{r.Key, r.Currency}] = i
-	}
-	notDue := narrow{later: true, cond: func(prefix string, a *store.Args) string {
-		return prefix + "due_date > " + a.Add(asOf) + " AND " + prefix + "customer_id IN " + a.List(ids)
-	}}
-	query, args, _, err = s.ageingSQL(ctx, p, f, true, nil, notDue)
+	res, err := s.DB.R().QueryContext(ctx, `SELECT k, cur, due_amt, overdue_amt, COUNT(*) OVER () FROM (`+query+`) g`+
+		fmt.Sprintf(" ORDER BY overdue_amt DESC, due_amt DESC, k LIMIT %d", f.Limit), args...)
 	if err != nil {
-		return nil, 0, false, err
+		return nil, 0, false, errs.Wrap(err, "finance: ageing")
 	}
-	later, err := s.scanAgeing(ctx, query, args)
-	if err != nil {
-		return nil, 0, false, err
-	}
-	for _, r := range later {
-		// A currency of a customer with nothing due in it ranks after
-		// every row with amounts due: not on this page.
-		if i, ok := at[[2]string{r.Key, r.Currency}]; ok {
-			rows[i].NotDue += r.NotDue
-			rows[i].Outstanding += r.Outstanding
+	defer res.Close()
+	type gk struct{ key, cur string }
+	var order []gk
+	var groups int64
+	for res.Next() {
+		var key, cur sql.NullString
+		var d, o int64
+		if err := res.Scan(&key, &cur, &d, &o, &groups); err != nil {
+			return nil, 0, false, errs.Wrap(err, "finance: ageing")
 		}
+		if cur.String == "" {
+			cur.String = "CNY"
+		}
+		order = append(order, gk{key.String, cur.String})
+	}
+	if err := res.Err(); err != nil || int(groups) < f.Limit {
+		return nil, 0, false, err
+	}
+	res.Close()
+	ids := make([]any, 0, len(order))
+	seen := map[string]bool{}
+	for _, g := range order {
+		if !seen[g.key] {
+			seen[g.key] = true
+			ids = append(ids, g.key)
+		}
+	}
+	listed := narrow{later: true, cond: func(prefix string, a *store.Args) string { return prefix + "customer_id IN " + a.List(ids) }}
+	query, args, _, err = s.ageingSQL(ctx, p, f, true, nil, listed)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	all, err := s.scanAgeing(ctx, query, args)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	// A currency of a customer with nothing due in it ranks after every
+	// row with amounts due: not on this page.
+	by := map[gk]AgeingRow{}
+	for _, r := range all {
+		by[gk{r.Key, r.Currency}] = r
+	}
+	rows := make([]AgeingRow, 0, len(order))
+	for _, g := range order {
+		r, ok := by[g]
+		if !ok {
+			r = AgeingRow{Key: g.key, Currency: g.cur}
+		}
+		rows = append(rows, r)
 	}
 	return rows, int(groups) - len(rows), true, nil
 }
@@ -383,40 +413,118 @@ func totalsOf(rows []AgeingRow) []AgeingRow {
 	return out
 }
 
-// ageingByMonths ages the receivables of owners or teams: the kept month
-// rows for the months wholly before the 90-day edge (over 90) or after
-// the as-of month (not yet due), the instalments themselves for the
-// months in between, where the band edges fall (the edges are 30 days
-// apart, so those months are consecutive: at most five).
+// ageingByMonths ages the receivables of owners or teams from the kept
+// months, reading the instalments themselves only for the parts of the
+// months where the band edges fall (from 90 days before the as-of date to
+// the end of its month; the edges are 30 days apart, so at most five
+// consecutive months). Each such month is cut at the edges; the largest
+// piece is the kept month less the other pieces, which are read from the
+// instalments (in the as-of month, the piece not yet due is the one
+// derived, so every piece read is due and its count is known). Around the
+// 2nd of a month that reads a few days per month instead of whole months.
 func (s *Service) ageingByMonths(ctx context.Context, p *access.Principal, f AgeingFilter) ([]AgeingRow, error) {
 	edges, err := crm.EdgesAt(f.AsOf)
 	if err != nil {
 		return nil, err
 	}
 	first, last := edges.From61[:7], f.AsOf[:7]
-	until, err := time.Parse("2006-01", last)
+	m, err := time.Parse("2006-01", first)
 	if err != nil {
 		return nil, err
 	}
-	from, to := first+"-01", until.AddDate(0, 1, 0).Format(entity.DateLayout)
-	byDay := narrow{cond: func(prefix string, a *store.Args) string {
-		return prefix + "due_date >= " + a.Add(from) + " AND " + prefix + "due_date < " + a.Add(to)
-	}}
-	query, args, ok, err := s.ageingSQL(ctx, p, f, true, nil, byDay)
+	asOf, err := time.Parse(entity.DateLayout, f.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	next := asOf.AddDate(0, 0, 1).Format(entity.DateLayout)
+	cuts := []string{edges.From61, edges.From31, edges.From0, f.AsOf, next}
+	band := func(day string) int { // bandNotDue … bandOver90; bandToday for the as-of day
+		switch {
+		case day < edges.From61:
+			return bandOver90
+		case day < edges.From31:
+			return band61
+		case day < edges.From0:
+			return band31
+		case day < f.AsOf:
+			return band0
+		case day == f.AsOf:
+			return bandToday
+		}
+		return bandNotDue
+	}
+	days := func(from, to string) int {
+		a, _ := time.Parse(entity.DateLayout, from)
+		b, _ := time.Parse(entity.DateLayout, to)
+		return int(b.Sub(a).Hours() / 24)
+	}
+	derived := map[string]int{} // month → band of its derived piece
+	var segs [][2]string        // pieces read
+	var segMonth []string
+	for ; m.Format("2006-01") <= last; m = m.AddDate(0, 1, 0) {
+		ms, me := m.Format(entity.DateLayout), m.AddDate(0, 1, 0).Format(entity.DateLayout)
+		pts := []string{ms}
+		for _, c := range cuts {
+			if c > ms && c < me {
+				pts = append(pts, c)
+			}
+		}
+		pts = append(pts, me)
+		keep := 0
+		for i := 0; i+1 < len(pts); i++ {
+			if ms[:7] == last && band(pts[i]) == bandNotDue {
+				keep = i // the as-of month: derive what is not yet due
+				break
+			}
+			if days(pts[i], pts[i+1]) > days(pts[keep], pts[keep+1]) {
+				keep = i
+			}
+		}
+		derived[ms[:7]] = band(pts[keep])
+		for i := 0; i+1 < len(pts); i++ {
+			if i != keep {
+				segs = append(segs, [2]string{pts[i], pts[i+1]})
+				segMonth = append(segMonth, ms[:7])
+			}
+		}
+	}
+	if len(segs) == 0 {
+		segs = [][2]string{{f.AsOf, f.AsOf}} // reads nothing (payments after a past as-of date still come)
+		segMonth = []string{""}
+	}
+	query, args, ok, err := s.ageingSQL(ctx, p, f, true, nil, narrow{segs: segs})
 	if err != nil || !ok {
 		return nil, err
 	}
-	rows, err := s.scanAgeing(ctx, query, args)
+	read, err := s.scanAgeing(ctx, query, args)
 	if err != nil {
 		return nil, err
 	}
 	type gk struct{ key, cur string }
 	at := map[gk]int{}
-	for i, r := range rows {
-		at[gk{r.Key, r.Currency}] = i
+	var rows []AgeingRow
+	row := func(key, cur string) *AgeingRow {
+		i, ok := at[gk{key, cur}]
+		if !ok {
+			i = len(rows)
+			at[gk{key, cur}] = i
+			rows = append(rows, AgeingRow{Key: key, Currency: cur})
+		}
+		return &rows[i]
+	}
+	for _, x := range read {
+		key, seg, _ := strings.Cut(x.Key, "|")
+		r := row(key, x.Currency)
+		x.Key = key
+		r.add(x)
+		if n, err := strconv.Atoi(seg); err == nil && n >= 0 && n < len(segMonth) && segMonth[n] != "" {
+			// The piece is in its kept month too: taken off the derived piece.
+			addBand(r, derived[segMonth[n]], -x.Outstanding, -x.DueCount)
+		}
 	}
 	var a store.Args
-	conds := []string{"(due_month < " + a.Add(first) + " OR due_month > " + a.Add(last) + ")"}
+	var conds []string
+	before, after := a.Add(first), a.Add(last)
 	if vis, ok := scope(p, "", nil, &a); !ok {
 		return nil, nil
 	} else if vis != "" {
@@ -427,8 +535,14 @@ func (s *Service) ageingByMonths(ctx context.Context, p *access.Principal, f Age
 		return nil, err
 	}
 	conds = append(conds, fc...)
-	mrows, err := s.DB.R().QueryContext(ctx, `SELECT `+groupCol(f.Group)+`, currency, due_month, SUM(amount), SUM(n) FROM receivable_months
-		WHERE `+strings.Join(conds, " AND ")+` GROUP BY 1, 2, 3`, a.V...)
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	// Months wholly over 90 days or not yet due are summed here, those
+	// in between come one by one.
+	mrows, err := s.DB.R().QueryContext(ctx, `SELECT `+groupCol(f.Group)+`, currency, CASE WHEN due_month < `+before+` THEN '<' WHEN due_month > `+after+` THEN '>' ELSE due_month END, SUM(amount), SUM(n) FROM receivable_months`+
+		where+` GROUP BY 1, 2, 3`, a.V...)
 	if err != nil {
 		return nil, errs.Wrap(err, "finance: ageing by month")
 	}
@@ -442,27 +556,20 @@ func (s *Service) ageingByMonths(ctx context.Context, p *access.Principal, f Age
 		if n == 0 && amount == 0 {
 			continue
 		}
-		i, ok := at[gk{key, cur}]
-		if !ok {
-			i = len(rows)
-			at[gk{key, cur}] = i
-			rows = append(rows, AgeingRow{Key: key, Currency: cur})
+		b := bandOver90
+		switch month {
+		case "<":
+		case ">":
+			b = bandNotDue
+		default:
+			b = derived[month]
 		}
-		r := &rows[i]
-		r.Outstanding += amount
-		if month > last {
-			r.NotDue += amount
-			continue
-		}
-		r.Over90 += amount
-		r.Due += amount
-		r.Overdue += amount
-		r.DueCount += n
-		r.OverdueCount += n
+		addBand(row(key, cur), b, amount, n)
 	}
 	if err := mrows.Err(); err != nil {
 		return nil, err
 	}
+	rows = slices.DeleteFunc(rows, func(r AgeingRow) bool { return r == AgeingRow{Key: r.Key, Currency: r.Currency} })
 	slices.SortFunc(rows, func(a, b AgeingRow) int {
 		switch {
 		case a.Overdue != b.Overdue:
@@ -475,12 +582,56 @@ func (s *Service) ageingByMonths(ctx context.Context, p *access.Principal, f Age
 	return rows, nil
 }
 
+// Bands of a piece of a month (bandToday: due on the as-of date, due but
+// not overdue; never a derived piece).
+const (
+	bandNotDue = iota
+	band0
+	band31
+	band61
+	bandOver90
+	bandToday
+)
+
+// addBand adds amount and n instalments to band b of r.
+func addBand(r *AgeingRow, b int, amount, n int64) {
+	r.Outstanding += amount
+	switch b {
+	case bandNotDue:
+		r.NotDue += amount
+		return
+	case bandToday:
+		r.D0To30 += amount
+		r.Due += amount
+		r.DueCount += n
+		return
+	case band0:
+		r.D0To30 += amount
+	case band31:
+		r.D31To60 += amount
+	case band61:
+		r.D61To90 += amount
+	case bandOver90:
+		r.Over90 += amount
+	}
+	r.Due += amount
+	r.Overdue += amount
+	r.DueCount += n
+	r.OverdueCount += n
+}
+
 // narrow adds a condition on the instalments to the ageing statement:
 // to the unpaid ones, and with later also to those paid after a past
 // as-of date.
 type narrow struct {
 	cond  func(prefix string, a *store.Args) string
 	later bool
+	// segs, when set, read the unpaid instalments due in these ranges
+	// (from, to exclusive) only, one index range each, and group by key
+	// and range: keys come back as "key|n" (n the range's index; "key|-"
+	// for the payments after a past as-of date, from any due date).
+	segs [][2]string
+	rank bool // only the key, currency, due_amt and overdue_amt
 }
 
 // ageingSQL builds the grouped statement (byKey) or the totals per
@@ -492,8 +643,12 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 		return "", nil, false, err
 	}
 	var a store.Args
-	asOf, e0, e31, e61 := a.Add(edges.NotDueAfter), a.Add(edges.From0), a.Add(edges.From31), a.Add(edges.From61)
-	part := func(prefix, from, left string, extra []string) (string, bool, error) {
+	asOf := a.Add(edges.NotDueAfter)
+	var e0, e31, e61 string
+	if !only.rank { // PostgreSQL cannot type a parameter no statement uses
+		e0, e31, e61 = a.Add(edges.From0), a.Add(edges.From31), a.Add(edges.From61)
+	}
+	part := func(prefix, from, left string, extra []string, suffix string) (string, bool, error) {
 		vis, ok := scope(p, prefix, grants, &a)
 		if !ok {
 			return "", false, nil
@@ -509,6 +664,9 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 		key := "''"
 		if byKey {
 			key = prefix + groupCol(f.Group)
+			if suffix != "" {
+				key += " || '" + suffix + "'"
+			}
 		}
 		// SQLite: a DATE column has numeric affinity, so comparing it with
 		// a bound text converts the text to a number on every row (a fifth
@@ -526,16 +684,34 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 	if only.cond != nil {
 		base = append(base, only.cond("", &a))
 	}
-	src, ok, err := part("", "payment_instalments", "amount - paid_amount", base)
-	if err != nil || !ok {
-		return "", nil, ok, err
+	var src string
+	if len(only.segs) == 0 {
+		var ok bool
+		if src, ok, err = part("", "payment_instalments", "amount - paid_amount", base, ""); err != nil || !ok {
+			return "", nil, ok, err
+		}
+	} else {
+		srcs := make([]string, 0, len(only.segs))
+		for n, sg := range only.segs {
+			conds := append(slices.Clip(base), "due_date >= "+a.Add(sg[0])+" AND due_date < "+a.Add(sg[1]))
+			one, ok, err := part("", "payment_instalments", "amount - paid_amount", conds, fmt.Sprintf("|%d", n))
+			if err != nil || !ok {
+				return "", nil, ok, err
+			}
+			srcs = append(srcs, one)
+		}
+		src = strings.Join(srcs, " UNION ALL ")
 	}
 	if edges.NotDueAfter < s.today() {
 		conds := []string{"pm.received_on > " + asOf, "pm.status = 'received'", "i.deleted_at IS NULL", "i.receivable = TRUE"}
 		if only.cond != nil && only.later {
 			conds = append(conds, only.cond("i.", &a))
 		}
-		later, _, err := part("i.", "payments pm JOIN payment_allocations a ON a.payment_id = pm.id JOIN payment_instalments i ON i.id = a.instalment_id", "a.amount", conds)
+		suffix := ""
+		if len(only.segs) > 0 {
+			suffix = "|-"
+		}
+		later, _, err := part("i.", "payments pm JOIN payment_allocations a ON a.payment_id = pm.id JOIN payment_instalments i ON i.id = a.instalment_id", "a.amount", conds, suffix)
 		if err != nil {
 			return "", nil, false, err
 		}
@@ -564,6 +740,9 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 	// (key, currency, …), so SQLite aggregates while walking the index
 	// instead of sorting every row first. The currency is always set (the
 	// finance hooks copy it from the contract, which requires one).
+	if only.rank {
+		cols = []string{"k", "cur", sum("due <= "+asOf) + " AS due_amt", sum("due < "+asOf) + " AS overdue_amt"}
+	}
 	q := "SELECT " + strings.Join(cols, ", ") + " FROM (" + src + ") x GROUP BY k, cur"
 	return q, a.V, true, nil
 }
