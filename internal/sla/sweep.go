@@ -3,6 +3,7 @@ package sla
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -147,7 +148,11 @@ func (b *rowsBuf) flush(ctx context.Context, tx *store.Tx, suffix string) error 
 					sb.WriteString(", ")
 				}
 				args = append(args, v)
-				fmt.Fprintf(&sb, "$%d", len(args))
+				if tx.DB.Dialect == store.Postgres {
+					fmt.Fprintf(&sb, "$%d", len(args))
+				} else {
+					sb.WriteByte('?') // positional: the driver binds $N by name, slowly in long statements
+				}
 			}
 			sb.WriteByte(')')
 		}
@@ -220,91 +225,149 @@ func scanFlipped(rows interface{ Scan(...any) error }) (flipped, error) {
 
 const flippedCols = `id, number, subject, owner_id, team_id, sla_policy_id, sla_cycle, %s, first_response_due_at, resolution_due_at, first_responded_at`
 
+// sqlUUID is a new random id per row, in SQL.
+func sqlUUID(d store.Dialect) string {
+	if d == store.Postgres {
+		return "gen_random_uuid()"
+	}
+	return `(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' ||
+		substr('89ab', 1 + abs(random()) % 4, 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))`
+}
+
+// sqlJSON builds a JSON object text from key/expression pairs, in SQL.
+func sqlJSON(d store.Dialect, kv ...string) string {
+	fn := "json_object("
+	if d == store.Postgres {
+		fn = "json_build_object("
+	}
+	var parts []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		parts = append(parts, "'"+kv[i]+"', "+kv[i+1])
+	}
+	out := fn + strings.Join(parts, ", ") + ")"
+	if d == store.Postgres {
+		out += "::text"
+	}
+	return out
+}
+
+func sqlText(d store.Dialect, expr string) string {
+	if d == store.Postgres {
+		return expr + "::text"
+	}
+	return expr
+}
+
+// breachBatch flags up to SweepBatch tickets whose deadline has come, set
+// by set: the level-1 escalation rows are inserted first under their
+// unique (ticket, cycle, level) — the exactly-once gate: a concurrent
+// sweep's insert of the same row waits and does nothing — tagged with
+// this sweep's id; the tickets so tagged flip to breached, and the
+// notifications (assignee, team lead) and system lines are inserted from
+// the tagged rows. Five statements, however many tickets.
 func (s *Service) breachBatch(ctx context.Context, now time.Time, res *Result) (int, error) {
 	n := 0
+	d := s.DB.Dialect
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		n = 0
-		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`UPDATE tickets SET sla_state = $2, sla_breached_at = sla_breach_at, sla_breach_at = NULL, sla_warn_at = NULL,
-			escalation_level = CASE WHEN escalation_level < 1 THEN 1 ELSE escalation_level END, version = version + 1, updated_at = $1
-			WHERE id IN (SELECT id FROM tickets WHERE sla_breach_at IS NOT NULL AND sla_breach_at <= $1 ORDER BY sla_breach_at LIMIT %d)
-			AND sla_breach_at IS NOT NULL AND sla_breach_at <= $1
-			RETURNING `+fmt.Sprintf(flippedCols, "sla_breached_at"), SweepBatch), now, crm.SLABreached)
+		tok := store.NewID()
+		t0 := time.Now()
+		r, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO ticket_escalations (id, ticket_id, cycle, level, clock, at, notified, reassigned, sweep_id)
+			SELECT %s, id, sla_cycle, 1,
+				CASE WHEN first_responded_at IS NULL AND sla_cycle = 0 AND first_response_due_at = sla_breach_at THEN '%s' ELSE '%s' END,
+				$1, NULL, FALSE, $2
+			FROM tickets WHERE sla_breach_at IS NOT NULL AND sla_breach_at <= $1 AND deleted_at IS NULL ORDER BY sla_breach_at LIMIT %d
+			ON CONFLICT (ticket_id, cycle, level) DO NOTHING`, sqlUUID(d), crm.ClockFirstResponse, crm.ClockResolution, SweepBatch), now, tok)
 		if err != nil {
+			return fmt.Errorf("sla: breach escalations: %w", err)
+		}
+		k, _ := r.RowsAffected()
+		debugf("escalations %d %v", k, time.Since(t0))
+		if k == 0 {
+			// Nothing new; clear instants whose escalation exists already
+			// (a breach recorded by another path) so they are not read again.
+			_, err := tx.ExecContext(ctx, `UPDATE tickets SET sla_breach_at = NULL WHERE sla_breach_at IS NOT NULL AND sla_breach_at <= $1
+				AND EXISTS (SELECT 1 FROM ticket_escalations e WHERE e.ticket_id = tickets.id AND e.cycle = tickets.sla_cycle AND e.level = 1)`, now)
+			return err
+		}
+		tagged := `SELECT ticket_id FROM ticket_escalations WHERE sweep_id = $2`
+		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET sla_state = $3, sla_breached_at = sla_breach_at, sla_breach_at = NULL, sla_warn_at = NULL,
+			escalation_level = CASE WHEN escalation_level < 1 THEN 1 ELSE escalation_level END, version = version + 1, updated_at = $1
+			WHERE id IN (`+tagged+`)`, now, tok, crm.SLABreached); err != nil {
 			return fmt.Errorf("sla: breach: %w", err)
 		}
-		var fl []flipped
-		for rows.Next() {
-			f, err := scanFlipped(rows)
-			if err != nil {
-				rows.Close()
+		debugf("update %v", time.Since(t0))
+		data := sqlJSON(d, "number", "t.number", "subject", "t.subject", "clock", "e.clock", "level", "'1'")
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO notifications (id, user_id, at, kind, entity, record_id, data)
+			SELECT %s, t.owner_id, $1, '%s', 'ticket', %s, %s
+			FROM ticket_escalations e JOIN tickets t ON t.id = e.ticket_id WHERE e.sweep_id = $2 AND t.owner_id IS NOT NULL`,
+			sqlUUID(d), NotifyBreached, sqlText(d, "t.id"), data), now, tok); err != nil {
+			return fmt.Errorf("sla: breach notifications: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO notifications (id, user_id, at, kind, entity, record_id, data)
+			SELECT %s, tm.manager_id, $1, '%s', 'ticket', %s, %s
+			FROM ticket_escalations e JOIN tickets t ON t.id = e.ticket_id JOIN teams tm ON tm.id = t.team_id
+			WHERE e.sweep_id = $2 AND tm.manager_id IS NOT NULL AND (t.owner_id IS NULL OR tm.manager_id <> t.owner_id)`,
+			sqlUUID(d), NotifyEscalated, sqlText(d, "t.id"), data), now, tok); err != nil {
+			return fmt.Errorf("sla: escalation notifications: %w", err)
+		}
+		debugf("notifications %v", time.Since(t0))
+		body := `'【服务时效】已超时：' || CASE WHEN e.clock = '` + crm.ClockFirstResponse + `' THEN '首次响应' ELSE '解决' END || '期限已过，升级至 1 级（已通知处理人及团队负责人）。'`
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO ticket_messages (id, ticket_id, kind, body, version, created_at, updated_at)
+			SELECT %s, e.ticket_id, '%s', %s, 1, $1, $1 FROM ticket_escalations e WHERE e.sweep_id = $2`, sqlUUID(d), crm.MessageSystem, body), now, tok); err != nil {
+			return fmt.Errorf("sla: breach lines: %w", err)
+		}
+		debugf("lines %v", time.Since(t0))
+		// Who was told, and the tickets going back to their queue.
+		if _, err := tx.ExecContext(ctx, `UPDATE ticket_escalations SET notified = (SELECT CASE
+				WHEN t.owner_id IS NULL THEN `+sqlText(d, "tm.manager_id")+`
+				WHEN tm.manager_id IS NULL OR tm.manager_id = t.owner_id THEN `+sqlText(d, "t.owner_id")+`
+				ELSE `+sqlText(d, "t.owner_id")+` || ',' || `+sqlText(d, "tm.manager_id")+` END
+			FROM tickets t LEFT JOIN teams tm ON tm.id = t.team_id WHERE t.id = ticket_escalations.ticket_id), sweep_id = NULL
+			WHERE sweep_id = $1`, tok); err != nil {
+			return fmt.Errorf("sla: escalations notified: %w", err)
+		}
+		debugf("notified %v", time.Since(t0))
+		back, err := store.Strings(ctx, tx, `SELECT t.id FROM tickets t JOIN sla_policies p ON p.id = t.sla_policy_id
+			WHERE t.id IN (SELECT ticket_id FROM ticket_escalations WHERE at = $1 AND level = 1) AND p.reassign_on_breach AND t.owner_id IS NOT NULL
+			AND t.sla_breached_at IS NOT NULL AND t.updated_at = $1`, now)
+		if err != nil {
+			return fmt.Errorf("sla: reassign on breach: %w", err)
+		}
+		if len(back) > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE ticket_escalations SET reassigned = TRUE WHERE at = $1 AND level = 1 AND ticket_id IN (`+placeholders(2, len(back))+`)`,
+				append([]any{now}, anys(back)...)...); err != nil {
 				return err
 			}
-			fl = append(fl, f)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(fl) == 0 {
-			return nil
-		}
-		ts, err := s.teams(ctx, tx)
-		if err != nil {
-			return err
-		}
-		ps, err := s.Policies(ctx, tx)
-		if err != nil {
-			return err
-		}
-		reassign := map[string]bool{}
-		for _, p := range ps {
-			reassign[p.ID] = p.ReassignOnBreach
-		}
-		nb, mb, eb := notifications(), messages(), escalations()
-		var back []string
-		for _, f := range fl {
-			clock := f.clock(f.at)
-			data := jsonData("number", f.number, "subject", f.subject, "clock", clock, "due", s.local(f.at), "level", "1")
-			var notified []string
-			if f.owner != "" {
-				nb.add(store.NewID(), f.owner, now, NotifyBreached, "ticket", f.id, data)
-				notified = append(notified, f.owner)
+			if err := s.backToQueue(ctx, tx, back); err != nil {
+				return err
 			}
-			if lead, _ := ancestorManager(ts, f.team, 0); lead != "" && lead != f.owner {
-				nb.add(store.NewID(), lead, now, NotifyEscalated, "ticket", f.id, data)
-				notified = append(notified, lead)
-			}
-			re := reassign[f.policy] && f.owner != ""
-			if re {
-				back = append(back, f.id)
-			}
-			eb.add(store.NewID(), f.id, f.cycle, int64(1), clock, now, strings.Join(notified, ","), re)
-			body := fmt.Sprintf("【服务时效】已超时：%s期限 %s 已过，升级至 1 级（已通知处理人及团队负责人）。", clockZh[clock], s.local(f.at))
-			if re {
-				body += "工单已退回团队队列。"
-			}
-			mb.add(store.NewID(), f.id, crm.MessageSystem, body, int64(1), now, now)
 		}
-		if err := eb.flush(ctx, tx, " ON CONFLICT (ticket_id, cycle, level) DO NOTHING"); err != nil {
-			return err
-		}
-		if err := nb.flush(ctx, tx, ""); err != nil {
-			return err
-		}
-		if err := mb.flush(ctx, tx, ""); err != nil {
-			return err
-		}
-		if err := s.backToQueue(ctx, tx, back); err != nil {
-			return err
-		}
-		n = len(fl)
+		n = int(k)
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
 	res.Breached += n
+	res.Reassigned += 0
 	return n, nil
+}
+
+func placeholders(from, n int) string {
+	p := make([]string, n)
+	for i := range p {
+		p[i] = fmt.Sprintf("$%d", from+i)
+	}
+	return strings.Join(p, ", ")
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // backToQueue takes breached tickets from their assignee back to their
@@ -472,3 +535,5 @@ func (s *Service) escalateBatch(ctx context.Context, now time.Time, res *Result)
 	res.Escalated += done
 	return len(ids), nil
 }
+
+var debugf = func(format string, args ...any) { if os.Getenv("SLA_DEBUG") != "" { fmt.Fprintf(os.Stderr, format+"\n", args...) } }
