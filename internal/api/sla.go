@@ -48,8 +48,8 @@ func (h *API) ticketSLA(w http.ResponseWriter, r *http.Request, p *access.Princi
 func slaPaths(paths obj) {
 	day := obj{"type": "object", "properties": obj{
 		"date": obj{"type": "string", "format": "date"}, "kind": obj{"type": "string", "enum": []string{"holiday", "workday"}},
-		"work": obj{"type": "boolean", "description": "whether the day is worked in the end"},
-		"source": obj{"type": "string", "enum": []string{"official", "correction"}, "description": "the official holiday table (lunar-go HolidayUtil) or an admin's calendar-day"},
+		"work":     obj{"type": "boolean", "description": "whether the day is worked in the end"},
+		"source":   obj{"type": "string", "enum": []string{"official", "correction"}, "description": "the official holiday table (lunar-go HolidayUtil) or an admin's calendar-day"},
 		"name":     obj{"type": "string", "description": "the holiday (春节, 国庆节 …) or the correction's note"},
 		"official": obj{"type": "string", "description": "for a correction: what the official table says of that date"}}}
 	year := obj{"type": "object", "properties": obj{
@@ -69,8 +69,8 @@ func slaPaths(paths obj) {
 		"remaining_minutes": obj{"type": "integer", "description": "business minutes left, negative once overdue"},
 		"met":               obj{"type": "boolean", "description": "once stopped: whether in time"}}}
 	event := obj{"type": "object", "properties": obj{
-		"at":   obj{"type": "string", "format": "date-time"},
-		"kind": obj{"type": "string", "enum": []string{"started", "paused", "resumed", "first_response", "warned", "breached", "escalated", "resolved", "closed"}},
+		"at":    obj{"type": "string", "format": "date-time"},
+		"kind":  obj{"type": "string", "enum": []string{"started", "paused", "resumed", "first_response", "warned", "breached", "escalated", "resolved", "closed"}},
 		"level": obj{"type": "integer"}, "clock": obj{"type": "string"}, "minutes": obj{"type": "integer", "description": "business minutes a pause lasted"},
 		"notified": obj{"type": "array", "items": obj{"type": "string", "format": "uuid"}}}}
 	view := obj{"type": "object", "properties": obj{

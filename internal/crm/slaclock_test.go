@@ -16,9 +16,9 @@ func TestMatchPolicy(t *testing.T) {
 	}{
 		{TicketRepair, PriorityUrgent, "", "紧急工单"},
 		{TicketRepair, PriorityNormal, "C", "普通工单"},
-		{TicketRepair, PriorityLow, "", "低优先级工单"}, // the inactive stricter one is ignored
-		{TicketComplaint, PriorityNormal, "", "客户投诉"},    // equally specific: the stricter
-		{TicketComplaint, PriorityUrgent, "B", "紧急工单"},   // urgent 4 h beats complaint 1 day
+		{TicketRepair, PriorityLow, "", "低优先级工单"},      // the inactive stricter one is ignored
+		{TicketComplaint, PriorityNormal, "", "客户投诉"},  // equally specific: the stricter
+		{TicketComplaint, PriorityUrgent, "B", "紧急工单"}, // urgent 4 h beats complaint 1 day
 		{TicketRepair, PriorityNormal, "A", "A 类客户"},
 		{TicketRepair, PriorityUrgent, "A", "紧急工单"},
 		{TicketComplaint, PriorityLow, "A", "A 类客户投诉"}, // two conditions beat one

@@ -244,3 +244,37 @@ func TestTenThousandBreachesOnce(t *testing.T) {
 	}
 	t.Logf("%d servers", len(apps))
 }
+
+// A policy with reassign_on_breach takes a breached ticket back to its
+// team's queue; a paused ticket is not swept; a resolved one is not either.
+func TestBreachReassignsAndSkipsPausedAndResolved(t *testing.T) {
+	f := newFixture(t)
+	f.exec(t, `UPDATE sla_policies SET reassign_on_breach = TRUE WHERE priority = $1`, crm.PriorityHigh)
+	tk := f.ticket(t, crm.PriorityHigh, crm.TicketRepair)
+	paused := f.ticket(t, crm.PriorityHigh, crm.TicketRepair)
+	f.set(t, paused.ID(), map[string]any{"status": crm.TicketWaitingCustomer})
+	done := f.ticket(t, crm.PriorityHigh, crm.TicketRepair)
+	f.set(t, done.ID(), map[string]any{"status": crm.TicketResolved, "resolved_at": store.Now()})
+	r, err := f.App.SLA.Sweep(ctx, time.Now().Add(30*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Breached != 1 {
+		t.Errorf("breached %d, want only the running ticket", r.Breached)
+	}
+	got, err := f.App.Records.Get(ctx, f.Admin, "ticket", tk.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Str("owner_id") != "" || got.Str("sla_state") != crm.SLABreached {
+		t.Errorf("after a reassigning breach: owner %q state %q", got.Str("owner_id"), got.Str("sla_state"))
+	}
+	if n := f.count(t, `SELECT count(*) FROM ticket_escalations WHERE ticket_id = $1 AND reassigned`, tk.ID()); n != 1 {
+		t.Errorf("reassignment not recorded: %d", n)
+	}
+	for _, id := range []string{paused.ID(), done.ID()} {
+		if n := f.count(t, `SELECT count(*) FROM ticket_escalations WHERE ticket_id = $1`, id); n != 0 {
+			t.Errorf("%s escalated", id)
+		}
+	}
+}

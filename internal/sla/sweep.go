@@ -272,12 +272,18 @@ func (s *Service) breachBatch(ctx context.Context, now time.Time, res *Result) (
 		n = 0
 		tok := store.NewID()
 		t0 := time.Now()
+		// Who is told: the assignee and the team lead (once when they are
+		// the same person).
+		notified := `CASE WHEN t.owner_id IS NULL THEN ` + sqlText(d, "tm.manager_id") + `
+				WHEN tm.manager_id IS NULL OR tm.manager_id = t.owner_id THEN ` + sqlText(d, "t.owner_id") + `
+				ELSE ` + sqlText(d, "t.owner_id") + ` || ',' || ` + sqlText(d, "tm.manager_id") + ` END`
 		r, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO ticket_escalations (id, ticket_id, cycle, level, clock, at, notified, reassigned, sweep_id)
-			SELECT %s, id, sla_cycle, 1,
-				CASE WHEN first_responded_at IS NULL AND sla_cycle = 0 AND first_response_due_at = sla_breach_at THEN '%s' ELSE '%s' END,
-				$1, NULL, FALSE, $2
-			FROM tickets WHERE sla_breach_at IS NOT NULL AND sla_breach_at <= $1 AND deleted_at IS NULL ORDER BY sla_breach_at LIMIT %d
-			ON CONFLICT (ticket_id, cycle, level) DO NOTHING`, sqlUUID(d), crm.ClockFirstResponse, crm.ClockResolution, SweepBatch), now, tok)
+			SELECT %s, t.id, t.sla_cycle, 1,
+				CASE WHEN t.first_responded_at IS NULL AND t.sla_cycle = 0 AND t.first_response_due_at = t.sla_breach_at THEN '%s' ELSE '%s' END,
+				$1, %s, FALSE, $2
+			FROM tickets t LEFT JOIN teams tm ON tm.id = t.team_id
+			WHERE t.sla_breach_at IS NOT NULL AND t.sla_breach_at <= $1 AND t.deleted_at IS NULL ORDER BY t.sla_breach_at LIMIT %d
+			ON CONFLICT (ticket_id, cycle, level) DO NOTHING`, sqlUUID(d), crm.ClockFirstResponse, crm.ClockResolution, notified, SweepBatch), now, tok)
 		if err != nil {
 			return fmt.Errorf("sla: breach escalations: %w", err)
 		}
@@ -318,25 +324,15 @@ func (s *Service) breachBatch(ctx context.Context, now time.Time, res *Result) (
 			return fmt.Errorf("sla: breach lines: %w", err)
 		}
 		debugf("lines %v", time.Since(t0))
-		// Who was told, and the tickets going back to their queue.
-		if _, err := tx.ExecContext(ctx, `UPDATE ticket_escalations SET notified = (SELECT CASE
-				WHEN t.owner_id IS NULL THEN `+sqlText(d, "tm.manager_id")+`
-				WHEN tm.manager_id IS NULL OR tm.manager_id = t.owner_id THEN `+sqlText(d, "t.owner_id")+`
-				ELSE `+sqlText(d, "t.owner_id")+` || ',' || `+sqlText(d, "tm.manager_id")+` END
-			FROM tickets t LEFT JOIN teams tm ON tm.id = t.team_id WHERE t.id = ticket_escalations.ticket_id), sweep_id = NULL
-			WHERE sweep_id = $1`, tok); err != nil {
-			return fmt.Errorf("sla: escalations notified: %w", err)
-		}
-		debugf("notified %v", time.Since(t0))
+		// The tickets going back to their queue.
 		back, err := store.Strings(ctx, tx, `SELECT t.id FROM tickets t JOIN sla_policies p ON p.id = t.sla_policy_id
-			WHERE t.id IN (SELECT ticket_id FROM ticket_escalations WHERE at = $1 AND level = 1) AND p.reassign_on_breach AND t.owner_id IS NOT NULL
-			AND t.sla_breached_at IS NOT NULL AND t.updated_at = $1`, now)
+			WHERE t.id IN (SELECT ticket_id FROM ticket_escalations WHERE sweep_id = $1) AND p.reassign_on_breach AND t.owner_id IS NOT NULL`, tok)
 		if err != nil {
 			return fmt.Errorf("sla: reassign on breach: %w", err)
 		}
 		if len(back) > 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE ticket_escalations SET reassigned = TRUE WHERE at = $1 AND level = 1 AND ticket_id IN (`+placeholders(2, len(back))+`)`,
-				append([]any{now}, anys(back)...)...); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE ticket_escalations SET reassigned = TRUE WHERE sweep_id = $1 AND ticket_id IN (`+placeholders(2, len(back))+`)`,
+				append([]any{tok}, anys(back)...)...); err != nil {
 				return err
 			}
 			if err := s.backToQueue(ctx, tx, back); err != nil {
@@ -536,4 +532,8 @@ func (s *Service) escalateBatch(ctx context.Context, now time.Time, res *Result)
 	return len(ids), nil
 }
 
-var debugf = func(format string, args ...any) { if os.Getenv("SLA_DEBUG") != "" { fmt.Fprintf(os.Stderr, format+"\n", args...) } }
+var debugf = func(format string, args ...any) {
+	if os.Getenv("SLA_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, format+"\n", args...)
+	}
+}

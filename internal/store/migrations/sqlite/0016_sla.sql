@@ -40,5 +40,5 @@ CREATE INDEX tickets_sla_warn ON tickets(sla_warn_at) WHERE sla_warn_at IS NOT N
 CREATE INDEX tickets_sla_breach ON tickets(sla_breach_at) WHERE sla_breach_at IS NOT NULL;
 CREATE INDEX tickets_sla_escalate ON tickets(sla_escalate_at) WHERE sla_escalate_at IS NOT NULL;
 CREATE UNIQUE INDEX ticket_escalations_once ON ticket_escalations(ticket_id, cycle, level);
-CREATE INDEX ticket_escalations_sweep ON ticket_escalations(sweep_id) WHERE sweep_id IS NOT NULL;
+CREATE INDEX ticket_escalations_sweep ON ticket_escalations(sweep_id);
 CREATE INDEX ticket_sla_pauses_ticket ON ticket_sla_pauses(ticket_id, paused_at);
