@@ -263,8 +263,8 @@ func sqlText(d store.Dialect, expr string) string {
 // unique (ticket, cycle, level) — the exactly-once gate: a concurrent
 // sweep's insert of the same row waits and does nothing — tagged with
 // this sweep's id; the tickets so tagged flip to breached, and the
-// notifications (assignee, team lead) and system lines are inserted from
-// the tagged rows. Five statements, however many tickets.
+// notifications (assignee, team lead) are inserted from
+// the tagged rows. Four statements, however many tickets.
 func (s *Service) breachBatch(ctx context.Context, now time.Time, res *Result) (int, error) {
 	n := 0
 	d := s.DB.Dialect
@@ -318,11 +318,9 @@ func (s *Service) breachBatch(ctx context.Context, now time.Time, res *Result) (
 			return fmt.Errorf("sla: escalation notifications: %w", err)
 		}
 		debugf("notifications %v", time.Since(t0))
-		body := `'【服务时效】已超时：' || CASE WHEN e.clock = '` + crm.ClockFirstResponse + `' THEN '首次响应' ELSE '解决' END || '期限已过，升级至 1 级（已通知处理人及团队负责人）。'`
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO ticket_messages (id, ticket_id, kind, body, version, created_at, updated_at)
-			SELECT %s, e.ticket_id, '%s', %s, 1, $1, $1 FROM ticket_escalations e WHERE e.sweep_id = $2`, sqlUUID(d), crm.MessageSystem, body), now, tok); err != nil {
-			return fmt.Errorf("sla: breach lines: %w", err)
-		}
+		// No system line per breach: the escalation row is the record (the
+		// ticket's SLA panel and GET /tickets/{id}/sla show it), and ten
+		// thousand conversation rows would double the sweep's cost.
 		debugf("lines %v", time.Since(t0))
 		// The tickets going back to their queue.
 		back, err := store.Strings(ctx, tx, `SELECT t.id FROM tickets t JOIN sla_policies p ON p.id = t.sla_policy_id
