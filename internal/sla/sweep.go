@@ -3,7 +3,6 @@ package sla
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -271,7 +270,6 @@ func (s *Service) breachBatch(ctx context.Context, now time.Time, res *Result) (
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		n = 0
 		tok := store.NewID()
-		t0 := time.Now()
 		// Who is told: the assignee and the team lead (once when they are
 		// the same person).
 		notified := `CASE WHEN t.owner_id IS NULL THEN ` + sqlText(d, "tm.manager_id") + `
@@ -288,7 +286,6 @@ func (s *Service) breachBatch(ctx context.Context, now time.Time, res *Result) (
 			return fmt.Errorf("sla: breach escalations: %w", err)
 		}
 		k, _ := r.RowsAffected()
-		debugf("escalations %d %v", k, time.Since(t0))
 		if k == 0 {
 			// Nothing new; clear instants whose escalation exists already
 			// (a breach recorded by another path) so they are not read again.
@@ -302,7 +299,6 @@ func (s *Service) breachBatch(ctx context.Context, now time.Time, res *Result) (
 			WHERE id IN (`+tagged+`)`, now, tok, crm.SLABreached); err != nil {
 			return fmt.Errorf("sla: breach: %w", err)
 		}
-		debugf("update %v", time.Since(t0))
 		data := sqlJSON(d, "number", "t.number", "subject", "t.subject", "clock", "e.clock", "level", "'1'")
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO notifications (id, user_id, at, kind, entity, record_id, data)
 			SELECT %s, t.owner_id, $1, '%s', 'ticket', %s, %s
@@ -317,11 +313,9 @@ func (s *Service) breachBatch(ctx context.Context, now time.Time, res *Result) (
 			sqlUUID(d), NotifyEscalated, sqlText(d, "t.id"), data), now, tok); err != nil {
 			return fmt.Errorf("sla: escalation notifications: %w", err)
 		}
-		debugf("notifications %v", time.Since(t0))
 		// No system line per breach: the escalation row is the record (the
 		// ticket's SLA panel and GET /tickets/{id}/sla show it), and ten
 		// thousand conversation rows would double the sweep's cost.
-		debugf("lines %v", time.Since(t0))
 		// The tickets going back to their queue.
 		back, err := store.Strings(ctx, tx, `SELECT t.id FROM tickets t JOIN sla_policies p ON p.id = t.sla_policy_id
 			WHERE t.id IN (SELECT ticket_id FROM ticket_escalations WHERE sweep_id = $1) AND p.reassign_on_breach AND t.owner_id IS NOT NULL`, tok)
@@ -528,10 +522,4 @@ func (s *Service) escalateBatch(ctx context.Context, now time.Time, res *Result)
 	}
 	res.Escalated += done
 	return len(ids), nil
-}
-
-var debugf = func(format string, args ...any) {
-	if os.Getenv("SLA_DEBUG") != "" {
-		fmt.Fprintf(os.Stderr, format+"\n", args...)
-	}
 }
