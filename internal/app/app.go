@@ -27,6 +27,7 @@ import (
 	"closeloop/internal/presales"
 	"closeloop/internal/quotes"
 	"closeloop/internal/records"
+	"closeloop/internal/sla"
 	"closeloop/internal/store"
 	"closeloop/internal/tickets"
 )
@@ -88,6 +89,7 @@ type App struct {
 	Jobs       *jobs.Runner
 	Mail       *mail.Service    // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
 	Tickets    *tickets.Service // service tickets: numbering, steps, assignment, queues
+	SLA        *sla.Service     // SLA clocks of tickets on business calendars, sweeps, escalations
 }
 
 // Open connects to the database, migrates, seeds shipped defaults and
@@ -121,6 +123,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Fulfilment.Handovers = a.Contracts // orders, deliveries and tasks link the customer's hand-over
 	a.Finance = finance.New(a.Records)
 	a.Tickets = tickets.New(a.Records)
+	a.SLA = sla.New(a.Records)
 	a.Files = attachments.New(a.Records, maxUpload)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)
@@ -163,6 +166,11 @@ func (a *App) registerJobs() {
 		return err
 	})
 	a.Jobs.Every("idempotency.purge", time.Hour)
+	a.Jobs.Handle("sla.sweep", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.SLA.Sweep(ctx, time.Now())
+		return err
+	})
+	a.Jobs.Every("sla.sweep", time.Minute)
 }
 
 // seed writes the shipped roles, pick-lists and pool rules the first time,
@@ -204,6 +212,9 @@ func (a *App) seed(ctx context.Context) error {
 			return err
 		}
 		if err := a.Presales.SeedDefaults(ctx, tx); err != nil {
+			return err
+		}
+		if err := a.SLA.SeedDefaults(ctx, tx); err != nil {
 			return err
 		}
 		return a.Approvals.SeedDefaults(ctx, tx)

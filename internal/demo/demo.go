@@ -71,6 +71,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"fulfilment", l.fulfilment},
 		{"finance", l.finance}, // after the contracts it invoices and collects
 		{"history", l.backdate},
+		{"sla", l.sla}, // last: the sweep sees every ticket opened before
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx, opt.Customers); err != nil {
