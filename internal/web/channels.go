@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"closeloop/internal/channels"
+	"closeloop/internal/entity"
 	"closeloop/internal/errs"
+	"closeloop/internal/store"
 )
 
 // The service mailbox settings (/settings/mail-in, admins): the IMAP
@@ -81,4 +83,79 @@ func (s *Server) mailInSave(c *rc) error {
 	}
 	c.flash("success", c.T("chn.settings.saved"))
 	return c.redirect("/settings/mail-in")
+}
+
+// The agent's side of the portal: a contact's page makes a portal link to
+// send by hand (shown this once: only its hash is kept), and a customer's
+// page revokes every link of the customer after a confirmation.
+
+func init() {
+	areaRoutes = append(areaRoutes, func(s *Server, m *http.ServeMux) {
+		m.HandleFunc("POST /contacts/{id}/portal-link", s.page(s.contactPortalLink))
+		m.HandleFunc("POST /customers/{id}/portal-links/revoke", s.page(s.customerPortalRevoke))
+	})
+	onDetail("contact", (*Server).contactPortal)
+	onDetail("customer", (*Server).customerPortal)
+}
+
+type portalKey struct{}
+
+// chnPanel is what the channels partials show.
+type chnPanel struct {
+	T       func(string, ...any) string
+	Action  string
+	URL     string
+	Expires string
+	Active  int
+	Confirm string
+}
+
+func (s *Server) contactPortal(c *rc, rec entity.Record, dp *detailPage) error {
+	if !c.writable("contact", rec.ID()) {
+		return nil
+	}
+	v := &chnPanel{T: c.T, Action: "/contacts/" + rec.ID() + "/portal-link"}
+	if l, ok := c.ctx().Value(portalKey{}).(*channels.PortalLink); ok && l != nil {
+		v.URL, v.Expires = s.linkURL(c, l.Path), c.fmtTime(l.ExpiresAt)
+		if err := s.partialOr(c, "chn_link", v, &dp.Top); err != nil {
+			return err
+		}
+	}
+	return s.partialOr(c, "chn_link_button", v, &dp.Actions)
+}
+
+func (s *Server) contactPortalLink(c *rc) error {
+	id := strings.ToLower(c.r.PathValue("id"))
+	l, err := s.app.Channels.LinkFor(c.ctx(), c.p, id)
+	if err != nil {
+		return c.processFailed(err, "/contacts/"+id)
+	}
+	c.r = c.r.WithContext(contextWith(c, portalKey{}, &l))
+	c.w.Header().Set("Referrer-Policy", "no-referrer")
+	return s.showDetail(c, c.schema.Entity("contact"), id, http.StatusOK, nil)
+}
+
+func (s *Server) customerPortal(c *rc, rec entity.Record, dp *detailPage) error {
+	if !c.writable("customer", rec.ID()) {
+		return nil
+	}
+	v := &chnPanel{T: c.T, Action: "/customers/" + rec.ID() + "/portal-links/revoke", Confirm: c.T("chn.agent.revoke_confirm")}
+	if err := s.app.DB.R().QueryRowContext(c.ctx(), `SELECT count(*) FROM portal_links WHERE customer_id = $1 AND revoked_at IS NULL AND expires_at > $2`,
+		rec.ID(), store.Now()).Scan(&v.Active); err != nil {
+		return err
+	}
+	if v.Active == 0 {
+		return nil
+	}
+	return s.partialOr(c, "chn_revoke", v, &dp.Side)
+}
+
+func (s *Server) customerPortalRevoke(c *rc) error {
+	id := strings.ToLower(c.r.PathValue("id"))
+	n, err := s.app.Channels.Revoke(c.ctx(), c.p, id)
+	if err != nil {
+		return c.processFailed(err, "/customers/"+id)
+	}
+	c.flash("success", c.T("chn.agent.revoked", "n", n))
+	return c.redirect("/customers/" + id)
 }

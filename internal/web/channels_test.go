@@ -190,3 +190,38 @@ func TestMailInSettingsPage(t *testing.T) {
 		t.Errorf("a rep: %d", r.status)
 	}
 }
+
+func TestAgentPortalLinkAndRevoke(t *testing.T) {
+	e := newEnv(t)
+	cust := e.Customer(t, e.Rep1, "丁方自动化有限公司")
+	ct, err := e.App.Records.Create(ctx(), e.Rep1, "contact", entity.Record{"customer_id": cust.ID(), "name": "丁工", "email": "ding@ding.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := e.as(t, e.Rep1)
+	if p := rep.mustGet("/contacts/" + ct.ID()); !strings.Contains(p.body, "/contacts/"+ct.ID()+"/portal-link") {
+		t.Fatal("no portal link button on the contact's page")
+	}
+	r := rep.post("/contacts/"+ct.ID()+"/portal-link", url.Values{})
+	m := regexp.MustCompile(`value="[^"]*(/portal/[A-Za-z0-9_-]{22})"`).FindStringSubmatch(r.body)
+	if r.status != http.StatusOK || m == nil || r.hdr.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("link made: %d\n%s", r.status, snippet(r.body))
+	}
+	public := e.browser(t)
+	if p := public.get(m[1]); p.status != http.StatusOK || !strings.Contains(p.body, "丁方自动化有限公司") {
+		t.Fatalf("the link: %d", p.status)
+	}
+	if r := e.as(t, e.Rep3).post("/contacts/"+ct.ID()+"/portal-link", url.Values{}); r.status == http.StatusOK && strings.Contains(r.body, "/portal/") {
+		t.Error("a rep who cannot see the contact made a link")
+	}
+	page := rep.mustGet("/customers/" + cust.ID())
+	if !strings.Contains(page.body, "/portal-links/revoke") {
+		t.Fatal("no revoke card on the customer's page")
+	}
+	if r := rep.post("/customers/"+cust.ID()+"/portal-links/revoke", url.Values{}); r.status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", r.status)
+	}
+	if p := public.get(m[1]); p.status != http.StatusNotFound {
+		t.Errorf("a revoked link: %d", p.status)
+	}
+}
