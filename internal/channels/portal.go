@@ -337,6 +337,17 @@ func (s *Service) NewRequest(ctx context.Context, pt *Portal, r Request) (Receip
 	if r.Email == "" {
 		r.Email = pt.Email
 	}
+	if r.Name == "" && pt.ContactID != "" {
+		var name sql.NullString
+		_ = s.DB.R().QueryRowContext(ctx, `SELECT name FROM contacts WHERE id = $1`, pt.ContactID).Scan(&name)
+		r.Name = name.String
+	}
+	if r.Name == "" {
+		r.Name = pt.Email
+	}
+	if r.Name == "" {
+		r.Name = pt.Customer
+	}
 	return s.Submit(ctx, r)
 }
 

@@ -214,6 +214,20 @@ func TestAgentPortalLinkAndRevoke(t *testing.T) {
 	if r := e.as(t, e.Rep3).post("/contacts/"+ct.ID()+"/portal-link", url.Values{}); r.status == http.StatusOK && strings.Contains(r.body, "/portal/") {
 		t.Error("a rep who cannot see the contact made a link")
 	}
+	// A new request from the portal: the customer's, channel portal.
+	form := public.mustGet(m[1] + "/request")
+	e.App.Channels.SetClock(func() time.Time { return time.Now().Add(10 * time.Second) })
+	done := public.post(m[1]+"/request", url.Values{"stamp": {formStamp(t, form.body)}, "kind": {"consultation"}, "description": {"门户里提交的新问题"}})
+	num := gdRE.FindString(done.body)
+	if done.status != http.StatusOK || num == "" {
+		t.Fatalf("portal request: %d\n%s", done.status, snippet(done.body))
+	}
+	var ch, cid, who string
+	if err := e.App.DB.R().QueryRowContext(ctx(), `SELECT channel, customer_id, requester_name FROM tickets WHERE number = $1`, num).Scan(&ch, &cid, &who); err != nil ||
+		ch != "portal" || cid != cust.ID() || who != "丁工" {
+		t.Errorf("portal ticket: %s %s %s %v", ch, cid, who, err)
+	}
+	e.App.Channels.SetClock(time.Now)
 	page := rep.mustGet("/customers/" + cust.ID())
 	if !strings.Contains(page.body, "/portal-links/revoke") {
 		t.Fatal("no revoke card on the customer's page")
