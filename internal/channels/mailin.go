@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	netmail "net/mail"
 	"strings"
@@ -250,7 +251,13 @@ func (s *Service) Poll(ctx context.Context) (int, error) {
 		}
 		fallbackID := fmt.Sprintf("<%d.%d.%s@imap.%s>", sel.UIDValidity, uid, strings.ToLower(c.Folder), c.Host)
 		if _, err := s.Ingest(ctx, msgs[0].BodySection[0].Bytes, fallbackID); err != nil {
-			return n, err
+			// A mail we cannot file (refused input) is flagged all the
+			// same, or it would stop the mailbox every minute; anything
+			// else is tried again on the next run.
+			if k := errs.KindOf(err); k != errs.Invalid && k != errs.Unprocessable {
+				return n, err
+			}
+			slog.Warn("channels: mail not filed", "uid", uint32(uid), "err", err)
 		}
 		if err := cl.Store(imap.UIDSetNum(uid), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
 			return n, fmt.Errorf("channels: imap flag %d: %w", uid, err)
