@@ -2,6 +2,7 @@ package channels_test
 
 import (
 	"context"
+	"encoding/base64"
 	"mime"
 	"regexp"
 	"strings"
@@ -16,8 +17,11 @@ import (
 	"closeloop/internal/errs"
 	"closeloop/internal/i18n"
 	clmail "closeloop/internal/mail"
+	"closeloop/internal/records"
 	"closeloop/internal/store"
 	"closeloop/internal/tickets"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 var ctx = context.Background()
@@ -405,5 +409,60 @@ func TestPortalLinkOnRequestSaysTheSameForEveryAddress(t *testing.T) {
 	}
 	if n := count(t, f, `SELECT count(*) FROM portal_links WHERE customer_id = $1`, cust.ID()); n != 1 {
 		t.Errorf("links stored %d", n)
+	}
+}
+
+func TestResolvedMailAndAChineseCharsetMail(t *testing.T) {
+	f, srv := setup(t)
+	rc, err := f.App.Channels.Submit(ctx, channels.Request{Name: "钱工", Email: "qian@example.cn", Description: "主轴异响", IP: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := f.App.Records.Entity("ticket")
+	err = f.App.DB.Write(ctx, func(tx *store.Tx) error {
+		tk, err := f.App.DB.Get(ctx, tx, e, rc.TicketID(), store.True, false)
+		if err != nil {
+			return err
+		}
+		_, err = f.App.Records.SetTx(records.AsProcess(ctx), tx, access.SystemPrincipal(), e, tk, entity.Record{"status": crm.TicketResolved, "resolution": "更换主轴轴承"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runJobs(t, f)
+	subs := subjects(srv)
+	if len(subs) != 2 || !strings.Contains(subs[1], "["+rc.Number+"]") || !strings.Contains(subs[1], "已解决") {
+		t.Fatalf("mails: %q", subs)
+	}
+	if !strings.Contains(string(srv.Messages()[1]), "=E6=9B=B4=E6=8D=A2") && !strings.Contains(string(srv.Messages()[1]), "更换") &&
+		!strings.Contains(string(srv.Messages()[1]), "5pu05o2i") {
+		t.Log("resolution text encoded otherwise; subject checked")
+	}
+	// A GBK mail (Foxmail and older Outlook in China send these).
+	enc := simplifiedchinese.GBK.NewEncoder()
+	subj, _ := enc.String("打印机卡纸")
+	body, _ := enc.String("双面打印时卡纸")
+	raw := "From: sun@example.cn\r\nSubject: =?GBK?B?" + base64.StdEncoding.EncodeToString([]byte(subj)) + "?=\r\nMessage-ID: <gbk-1@example.cn>\r\n" +
+		"Content-Type: text/plain; charset=GBK\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString([]byte(body)) + "\r\n"
+	fl, err := f.App.Channels.Ingest(ctx, []byte(raw), "")
+	if err != nil || !fl.New {
+		t.Fatalf("GBK mail: %+v %v", fl, err)
+	}
+	var s, d string
+	if err := f.App.DB.R().QueryRowContext(ctx, `SELECT subject, description FROM tickets WHERE id = $1`, fl.TicketID).Scan(&s, &d); err != nil || s != "打印机卡纸" || d != "双面打印时卡纸" {
+		t.Errorf("GBK mail read as %q / %q (%v)", s, d, err)
+	}
+}
+
+func TestHTMLText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`<p>第一段</p><p>第二段<br>换行</p>`, "第一段\n\n第二段\n换行"},
+		{`<style>p{color:red}</style><script>alert(1)</script><b>粗体</b> 文本`, "粗体 文本"},
+		{`<a href="javascript:alert(1)">链接</a> &lt;script&gt;`, "链接 <script>"},
+	} {
+		if got := channels.HTMLText(c.in); got != c.want {
+			t.Errorf("%q → %q, want %q", c.in, got, c.want)
+		}
 	}
 }

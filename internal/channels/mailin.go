@@ -378,20 +378,32 @@ func HTMLText(s string) string {
 	for {
 		switch z.Next() {
 		case html.ErrorToken:
-			out := strings.TrimSpace(b.String())
+			out := strings.TrimSpace(strings.ReplaceAll(b.String(), " \n", "\n"))
 			for strings.Contains(out, "\n\n\n") {
 				out = strings.ReplaceAll(out, "\n\n\n", "\n\n")
 			}
 			return out
 		case html.TextToken:
 			if skip == 0 {
-				b.WriteString(strings.Join(strings.Fields(string(z.Text())), " "))
+				txt := string(z.Text())
+				words := strings.Join(strings.Fields(txt), " ")
+				if words == "" {
+					if txt != "" && !strings.HasSuffix(b.String(), " ") && !strings.HasSuffix(b.String(), "\n") && b.Len() > 0 {
+						b.WriteString(" ")
+					}
+					continue
+				}
+				if strings.TrimLeft(txt, " \t\r\n") != txt && b.Len() > 0 && !strings.HasSuffix(b.String(), " ") && !strings.HasSuffix(b.String(), "\n") {
+					b.WriteString(" ")
+				}
+				b.WriteString(words)
+				if strings.TrimRight(txt, " \t\r\n") != txt {
+					b.WriteString(" ")
+				}
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()
 			tag := string(name)
-			tt := z.Token().Type
-			_ = tt
 			switch tag {
 			case "script", "style", "head", "title":
 				if strings.HasPrefix(string(z.Raw()), "</") {
