@@ -15,6 +15,7 @@ import (
 	"closeloop/internal/approvals"
 	"closeloop/internal/attachments"
 	"closeloop/internal/auth"
+	"closeloop/internal/channels"
 	"closeloop/internal/contracts"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
@@ -90,6 +91,9 @@ type App struct {
 	Mail       *mail.Service    // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
 	Tickets    *tickets.Service // service tickets: numbering, steps, assignment, queues
 	SLA        *sla.Service     // SLA clocks of tickets on business calendars, sweeps, escalations
+
+	// Channels: the public service form, mail in and out, the portal.
+	Channels *channels.Service
 }
 
 // Open connects to the database, migrates, seeds shipped defaults and
@@ -130,6 +134,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Fulfilment.Letterhead = a.Admin.Company // delivery notes and the customer's pages
 	a.Jobs = jobs.New(db)
 	a.Mail = mail.New(db, a.Jobs) // registers the mail.send job
+	a.Channels = channels.New(a.Records, a.Tickets, a.Mail, a.Files)
+	a.Channels.Company, a.Channels.BaseURL = a.Admin.Company, cfg.BaseURL
 	a.Quotes.SetCompany(a.Admin.Company)
 	a.Quotes.UseMail(a.Mail)
 	a.Importer = importer.New(a.Records)
@@ -171,6 +177,7 @@ func (a *App) registerJobs() {
 		return err
 	})
 	a.Jobs.Every("sla.sweep", time.Minute)
+	a.Channels.Register(a.Jobs) // service.mail_in: the service mailbox, every minute
 }
 
 // seed writes the shipped roles, pick-lists and pool rules the first time,

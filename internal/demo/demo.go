@@ -70,6 +70,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"contracts", l.contracts},
 		{"fulfilment", l.fulfilment},
 		{"finance", l.finance}, // after the contracts it invoices and collects
+		{"channels", l.channels},
 		{"history", l.backdate},
 		{"sla", l.sla}, // last: the sweep sees every ticket opened before
 	}

@@ -1,0 +1,31 @@
+-- After-sales channels: the customer's portal links (only the token's
+-- SHA-256 is kept), the public form's per-address counter (rate limit),
+-- and a unique Message-ID on ticket messages so one mail never makes two
+-- tickets or two messages, whichever server reads the mailbox.
+
+CREATE TABLE portal_links (
+    id           UUID PRIMARY KEY,
+    customer_id  UUID REFERENCES customers(id),
+    contact_id   UUID REFERENCES contacts(id),
+    email        TEXT,
+    token_hash   TEXT NOT NULL,
+    expires_at   TIMESTAMPTZ NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    created_by   UUID REFERENCES users(id),
+    last_used_at TIMESTAMPTZ,
+    revoked_at   TIMESTAMPTZ
+);
+
+CREATE TABLE channel_hits (
+    id     UUID PRIMARY KEY,
+    bucket TEXT NOT NULL,
+    at     TIMESTAMPTZ NOT NULL
+);
+
+CREATE UNIQUE INDEX portal_links_token ON portal_links(token_hash);
+CREATE INDEX portal_links_customer ON portal_links(customer_id, created_at);
+CREATE INDEX tickets_requester_email ON tickets(lower(requester_email)) WHERE deleted_at IS NULL;
+CREATE INDEX channel_hits_bucket ON channel_hits(bucket, at);
+CREATE INDEX channel_hits_at ON channel_hits(at);
+DROP INDEX ticket_messages_mail;
+CREATE UNIQUE INDEX ticket_messages_mail ON ticket_messages(mail_message_id) WHERE mail_message_id IS NOT NULL;
