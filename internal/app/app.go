@@ -18,6 +18,7 @@ import (
 	"closeloop/internal/contracts"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
+	"closeloop/internal/feedback"
 	"closeloop/internal/finance"
 	"closeloop/internal/fulfilment"
 	"closeloop/internal/importer"
@@ -88,6 +89,7 @@ type App struct {
 	Jobs       *jobs.Runner
 	Mail       *mail.Service    // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
 	Tickets    *tickets.Service // service tickets: numbering, steps, assignment, queues
+	Feedback   *feedback.Service // cause review, improvement items, return visits, surveys, recovery tasks
 }
 
 // Open connects to the database, migrates, seeds shipped defaults and
@@ -126,6 +128,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Fulfilment.Letterhead = a.Admin.Company // delivery notes and the customer's pages
 	a.Jobs = jobs.New(db)
 	a.Mail = mail.New(db, a.Jobs) // registers the mail.send job
+	a.Feedback = feedback.New(a.Records)
+	a.Feedback.Mail, a.Feedback.BaseURL = a.Mail, cfg.BaseURL
 	a.Quotes.SetCompany(a.Admin.Company)
 	a.Quotes.UseMail(a.Mail)
 	a.Importer = importer.New(a.Records)
@@ -162,6 +166,16 @@ func (a *App) registerJobs() {
 		return err
 	})
 	a.Jobs.Every("idempotency.purge", time.Hour)
+	a.Jobs.Handle("feedback.plan_visits", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Feedback.PlanVisits(ctx, 5000)
+		return err
+	})
+	a.Jobs.Every("feedback.plan_visits", 24*time.Hour)
+	a.Jobs.Handle("feedback.send_surveys", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Feedback.SendSurveys(ctx, 500)
+		return err
+	})
+	a.Jobs.Every("feedback.send_surveys", 5*time.Minute)
 }
 
 // seed writes the shipped roles, pick-lists and pool rules the first time,
