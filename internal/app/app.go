@@ -87,8 +87,8 @@ type App struct {
 	Importer   *importer.Service
 	Imports    *importer.Runs
 	Jobs       *jobs.Runner
-	Mail       *mail.Service    // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
-	Tickets    *tickets.Service // service tickets: numbering, steps, assignment, queues
+	Mail       *mail.Service     // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
+	Tickets    *tickets.Service  // service tickets: numbering, steps, assignment, queues
 	Feedback   *feedback.Service // cause review, improvement items, return visits, surveys, recovery tasks
 }
 

@@ -349,7 +349,9 @@ func CheckSurveyAnswer(a SurveyAnswer, satGiven, npsGiven bool) error {
 
 // NeedsRecovery reports whether a satisfaction score calls for a
 // recovery task.
-func NeedsRecovery(satisfaction int) bool { return satisfaction >= SatisfactionMin && satisfaction <= LowScore }
+func NeedsRecovery(satisfaction int) bool {
+	return satisfaction >= SatisfactionMin && satisfaction <= LowScore
+}
 
 // NPSBucket is promoter (9–10), passive (7–8) or detractor (0–6).
 func NPSBucket(score int) string {

@@ -129,3 +129,6 @@ func scalar(ctx context.Context, q store.Querier, query string, args ...any) str
 	}
 	return *v
 }
+
+// Today is the company's date today (overdue lists).
+func (s *Service) Today() string { return s.today() }
