@@ -168,7 +168,7 @@ func (s *Service) TicketSurvey(ctx context.Context, p *access.Principal, ticketI
 	if p.Perm(e.Name).Read == access.None {
 		return nil, nil
 	}
-	page, err := s.R.List(ctx, p, e.Name, entity.Query{Conds: []entity.Cond{{Field: e.Field("ticket_id"), Op: entity.Eq, Values: []any{ticketID}}}, Limit: 1})
+	page, err := s.R.List(ctx, p, e.Name, entity.Query{Conds: []entity.Cond{{Field: e.Field("ticket_id"), Op: entity.Eq, Values: []any{ticketID}}}, Sort: e.Field("subject"), Limit: 1})
 	if err != nil || len(page.Items) == 0 {
 		return nil, err
 	}

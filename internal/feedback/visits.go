@@ -70,7 +70,7 @@ type source struct {
 // planned. Idempotent.
 func (s *Service) PlanVisits(ctx context.Context, limit int) (int, error) {
 	re := s.entity("return_visit_rule")
-	page, err := s.R.List(ctx, system(), re.Name, entity.Query{Conds: []entity.Cond{{Field: re.Field("active"), Op: entity.Eq, Values: []any{true}}}, Limit: 200})
+	page, err := s.R.List(ctx, system(), re.Name, entity.Query{Conds: []entity.Cond{{Field: re.Field("active"), Op: entity.Eq, Values: []any{true}}}, Sort: re.Field("name"), Limit: 200})
 	if err != nil {
 		return 0, fmt.Errorf("feedback: rules: %w", err)
 	}
