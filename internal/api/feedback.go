@@ -259,7 +259,7 @@ func feedbackPaths(paths obj) {
 		"requestBody": obj{"required": true, "content": jsonContent(obj{"type": "object", "required": []string{"title"}, "properties": obj{
 			"title": obj{"type": "string"}, "description": obj{"type": "string"}, "cause": obj{"type": "string"}, "product_id": obj{"type": "string", "format": "uuid"},
 			"owner_id": obj{"type": "string", "format": "uuid"}, "due_date": obj{"type": "string", "format": "date"},
-			"ticket_ids": obj{"type": "array", "items": obj{"type": "string", "format": "uuid"}, "maxItems": feedback.MaxLinkedTickets},
+			"ticket_ids":  obj{"type": "array", "items": obj{"type": "string", "format": "uuid"}, "maxItems": feedback.MaxLinkedTickets},
 			"customer_id": obj{"type": "string", "format": "uuid"}, "from": obj{"type": "string", "format": "date"}, "to": obj{"type": "string", "format": "date"},
 			"kind": obj{"type": "string"}, "team_id": obj{"type": "string", "format": "uuid"}}})},
 		"responses": withResponses(obj{"201": obj{"description": "the item", "content": jsonContent(ref("ImprovementItem"))}}, "401", "403", "422")}}

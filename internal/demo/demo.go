@@ -69,7 +69,8 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"quotes", l.quotes},
 		{"contracts", l.contracts},
 		{"fulfilment", l.fulfilment},
-		{"finance", l.finance}, // after the contracts it invoices and collects
+		{"finance", l.finance},       // after the contracts it invoices and collects
+		{"feedback", l.feedbackLoop}, // resolved tickets with causes, surveys, improvement items, return visits
 		{"history", l.backdate},
 	}
 	for _, s := range steps {

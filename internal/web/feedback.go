@@ -217,9 +217,9 @@ func (s *Server) fbCauses(c *rc) error {
 	series = append(series, map[string]any{"name": c.T("fb.total"), "type": "bar", "barMaxWidth": 24, "data": totals, "itemStyle": map[string]any{"opacity": 0.25}})
 	pg.TrendChart = chartJSON(map[string]any{
 		"tooltip": map[string]any{"trigger": "axis"}, "legend": map[string]any{"bottom": 0, "type": "scroll"},
-		"grid":  map[string]any{"left": 40, "right": 12, "top": 16, "bottom": 40, "containLabel": true},
-		"xAxis": map[string]any{"type": "category", "data": rep.Months},
-		"yAxis": map[string]any{"type": "value", "minInterval": 1, "splitLine": map[string]any{"lineStyle": map[string]any{"type": "dashed"}}},
+		"grid":   map[string]any{"left": 40, "right": 12, "top": 16, "bottom": 40, "containLabel": true},
+		"xAxis":  map[string]any{"type": "category", "data": rep.Months},
+		"yAxis":  map[string]any{"type": "value", "minInterval": 1, "splitLine": map[string]any{"lineStyle": map[string]any{"type": "dashed"}}},
 		"series": series,
 	})
 	var pie []any
