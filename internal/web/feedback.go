@@ -275,7 +275,7 @@ func (s *Server) fbImproveRender(c *rc, v url.Values, ferr error, status int) er
 		pg.Owners = append(pg.Owners, option{Value: u.Value, Label: u.Label, Selected: u.Value == v.Get("owner_id")})
 	}
 	pg.Products = []option{{Value: "", Label: c.T("filter.any")}}
-	if page, err := s.app.Records.List(c.ctx(), c.p, "product", entity.Query{Limit: 500}); err == nil {
+	if page, err := s.app.Records.List(c.ctx(), c.p, "product", entity.Query{Sort: c.schema.Entity("product").Field("name"), Limit: 500}); err == nil {
 		for _, p := range page.Items {
 			pg.Products = append(pg.Products, option{Value: p.ID(), Label: p.Str("name"), Selected: p.ID() == product})
 		}
