@@ -451,15 +451,13 @@ func (s *Service) recoveryOwner(ctx context.Context, q store.Querier, sv entity.
 	}
 	var managers []string
 	if tm == "" && am == "" {
-		rows, err := q.QueryContext(ctx, `SELECT id FROM users WHERE active = TRUE AND deleted_at IS NULL AND roles LIKE $1 ORDER BY created_at, id LIMIT 1`, `%"`+access.RoleServiceManager+`"%`)
-		if err == nil {
-			for rows.Next() {
-				var id string
-				if rows.Scan(&id) == nil {
-					managers = append(managers, id)
-				}
+		// A service manager, else (a company without one yet) an admin:
+		// a low score is never left without an owner.
+		for _, role := range []string{access.RoleServiceManager, access.RoleAdmin} {
+			if id := scalar(ctx, q, `SELECT id FROM users WHERE active = TRUE AND deleted_at IS NULL AND roles LIKE $1 ORDER BY created_at, id LIMIT 1`, `%"`+role+`"%`); id != "" {
+				managers = append(managers, id)
+				break
 			}
-			rows.Close()
 		}
 	}
 	return crm.RecoveryOwner(tm, am, managers)

@@ -45,6 +45,16 @@ func TestFeedbackPagesAndPublicSurvey(t *testing.T) {
 			t.Errorf("%s lacks %q", path, want)
 		}
 	}
+	home := m.mustGet("/")
+	for _, want := range []string{"原因复盘", "逾期改进项", "我的回访", "逾期回访", "满意度结果"} {
+		if !strings.Contains(home.body, want) {
+			t.Errorf("menu lacks %q", want)
+		}
+	}
+	for _, path := range []string{"/return-visits?owner_id=" + mgr.UserID + "&status=planned&sort=due_date", "/return-visits?status=planned&due_date%5Blt%5D=2026-12-01&sort=due_date",
+		"/improvement-items?status=open&status=in_progress&due_date%5Blt%5D=2026-12-01&sort=due_date"} {
+		m.mustGet(path)
+	}
 	if r := m.get("/reports/ticket-causes?from=2026-99-99"); r.status != http.StatusUnprocessableEntity && r.status != http.StatusBadRequest {
 		t.Errorf("bad date: %d", r.status)
 	}
