@@ -19,6 +19,7 @@ import (
 	"closeloop/internal/contracts"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
+	"closeloop/internal/feedback"
 	"closeloop/internal/finance"
 	"closeloop/internal/fulfilment"
 	"closeloop/internal/importer"
@@ -94,6 +95,9 @@ type App struct {
 
 	// Channels: the public service form, mail in and out, the portal.
 	Channels *channels.Service
+	Mail     *mail.Service     // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
+	Tickets  *tickets.Service  // service tickets: numbering, steps, assignment, queues
+	Feedback *feedback.Service // cause review, improvement items, return visits, surveys, recovery tasks
 }
 
 // Open connects to the database, migrates, seeds shipped defaults and
@@ -136,6 +140,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Mail = mail.New(db, a.Jobs) // registers the mail.send job
 	a.Channels = channels.New(a.Records, a.Tickets, a.Mail, a.Files)
 	a.Channels.Company, a.Channels.BaseURL = a.Admin.Company, cfg.BaseURL
+	a.Feedback = feedback.New(a.Records)
+	a.Feedback.Mail, a.Feedback.BaseURL = a.Mail, cfg.BaseURL
 	a.Quotes.SetCompany(a.Admin.Company)
 	a.Quotes.UseMail(a.Mail)
 	a.Importer = importer.New(a.Records)
@@ -178,6 +184,16 @@ func (a *App) registerJobs() {
 	})
 	a.Jobs.Every("sla.sweep", time.Minute)
 	a.Channels.Register(a.Jobs) // service.mail_in: the service mailbox, every minute
+	a.Jobs.Handle("feedback.plan_visits", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Feedback.PlanVisits(ctx, 5000)
+		return err
+	})
+	a.Jobs.Every("feedback.plan_visits", 24*time.Hour)
+	a.Jobs.Handle("feedback.send_surveys", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Feedback.SendSurveys(ctx, 500)
+		return err
+	})
+	a.Jobs.Every("feedback.send_surveys", 5*time.Minute)
 }
 
 // seed writes the shipped roles, pick-lists and pool rules the first time,

@@ -71,6 +71,8 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"fulfilment", l.fulfilment},
 		{"finance", l.finance}, // after the contracts it invoices and collects
 		{"channels", l.channels},
+		{"finance", l.finance},       // after the contracts it invoices and collects
+		{"feedback", l.feedbackLoop}, // resolved tickets with causes, surveys, improvement items, return visits
 		{"history", l.backdate},
 		{"sla", l.sla}, // last: the sweep sees every ticket opened before
 	}
