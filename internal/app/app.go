@@ -15,6 +15,7 @@ import (
 	"closeloop/internal/approvals"
 	"closeloop/internal/attachments"
 	"closeloop/internal/auth"
+	"closeloop/internal/care"
 	"closeloop/internal/contracts"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
@@ -88,6 +89,7 @@ type App struct {
 	Jobs       *jobs.Runner
 	Mail       *mail.Service    // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
 	Tickets    *tickets.Service // service tickets: numbering, steps, assignment, queues
+	Care       *care.Service    // care reminders, greetings, opportunities raised from service, signals
 }
 
 // Open connects to the database, migrates, seeds shipped defaults and
@@ -128,6 +130,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Mail = mail.New(db, a.Jobs) // registers the mail.send job
 	a.Quotes.SetCompany(a.Admin.Company)
 	a.Quotes.UseMail(a.Mail)
+	a.Care = care.New(a.Records, a.Mail)
+	a.Care.Company = a.Admin.Company
 	a.Importer = importer.New(a.Records)
 	a.Imports = importer.NewRuns(a.Importer, a.Jobs)
 	if err := a.seed(ctx); err != nil {
@@ -162,6 +166,11 @@ func (a *App) registerJobs() {
 		return err
 	})
 	a.Jobs.Every("idempotency.purge", time.Hour)
+	a.Jobs.Handle("care.plan", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Care.Plan(ctx, time.Now())
+		return err
+	})
+	a.Jobs.Every("care.plan", 24*time.Hour)
 }
 
 // seed writes the shipped roles, pick-lists and pool rules the first time,
