@@ -161,7 +161,7 @@ func optionText(opts []entity.Option, code string, l i18n.Lang) string {
 // SetStatus marks a pending reminder done or skipped, with an optional note.
 func (s *Service) SetStatus(ctx context.Context, p *access.Principal, id, status, note string) (entity.Record, error) {
 	if status != crm.CareDone && status != crm.CareSkipped {
-		return nil, errs.Validation([]errs.FieldError{{Field: "status", Code: "invalid_option"}})
+		return nil, errs.Validation([]errs.FieldError{{Field: "status", Code: "invalid_option", Args: map[string]any{"value": status}}})
 	}
 	var out entity.Record
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {

@@ -134,7 +134,7 @@ func (s *Service) SaveSettings(ctx context.Context, p *access.Principal, in Sett
 		bad = append(bad, errs.FieldError{Field: "consumable_days", Code: "out_of_range", Args: map[string]any{"min": 1, "max": 730}})
 	}
 	if in.GreetingLang != string(i18n.ZH) && in.GreetingLang != string(i18n.EN) {
-		bad = append(bad, errs.FieldError{Field: "greeting_lang", Code: "invalid_option"})
+		bad = append(bad, errs.FieldError{Field: "greeting_lang", Code: "invalid_option", Args: map[string]any{"value": in.GreetingLang}})
 	}
 	for l, g := range in.Greetings {
 		if l != string(i18n.ZH) && l != string(i18n.EN) {
@@ -210,4 +210,20 @@ func (s *Service) dayOf(v any) string {
 		return t.In(s.R.Loc).Format(entity.DateLayout)
 	}
 	return dateText(v)
+}
+
+// Mine lists the pending reminders p owns dated up to upto (the day's
+// list: today's and those left from the days before), oldest first.
+func (s *Service) Mine(ctx context.Context, p *access.Principal, upto string, limit int) ([]entity.Record, error) {
+	e := s.entity("care_reminder")
+	q := entity.Query{Limit: limit, Sort: e.Field("date"), Conds: []entity.Cond{
+		{Field: e.Field("owner_id"), Op: entity.Eq, Values: []any{p.UserID}},
+		{Field: e.Field("status"), Op: entity.Eq, Values: []any{crm.CarePending}},
+		{Field: e.Field("date"), Op: entity.Lte, Values: []any{upto}},
+	}}
+	page, err := s.R.List(ctx, p, e.Name, q)
+	if err != nil {
+		return nil, err
+	}
+	return page.Items, nil
 }

@@ -313,7 +313,8 @@ func LevelMatches(levels []string, level string) bool {
 
 // Greeting is the e-mail a greeting sends, in one language.
 type Greeting struct {
-	Subject, Body string
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
 }
 
 // DefaultGreetings are the shipped greeting templates: {name} is the
