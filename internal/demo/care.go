@@ -102,10 +102,11 @@ func (l *loader) care(ctx context.Context, _ int) error {
 		if len(recs) == 0 {
 			continue
 		}
-		if _, _, err := l.a.Care.Raise(ctx, u.p, "care_reminder", recs[len(recs)-1].ID(), care.RaiseInput{Name: "关怀回访发现扩容需求", Needs: "回访时客户提到明年二期产线需要增加检测工位。"}); err != nil {
+		opp, _, err := l.a.Care.Raise(ctx, u.p, "care_reminder", recs[len(recs)-1].ID(), care.RaiseInput{Name: "关怀回访发现扩容需求", Needs: "回访时客户提到明年二期产线需要增加检测工位。"})
+		if err != nil {
 			return fmt.Errorf("raise from care reminder: %w", err)
 		}
-		break
+		return l.raisedAgo(ctx, opp.ID(), 1)
 	}
 	return nil
 }
@@ -164,6 +165,24 @@ func (l *loader) careSignals(ctx context.Context) error {
 			first = t
 		}
 	}
-	_, _, err = l.a.Care.Raise(ctx, agent, "ticket", first.ID(), care.RaiseInput{Name: "E21 报警频发：升级新型号", Needs: "客户希望用新型号替换反复报警的设备。"})
+	opp, _, err := l.a.Care.Raise(ctx, agent, "ticket", first.ID(), care.RaiseInput{Name: "E21 报警频发：升级新型号", Needs: "客户希望用新型号替换反复报警的设备。"})
+	if err != nil {
+		return err
+	}
+	return l.raisedAgo(ctx, opp.ID(), 2)
+}
+
+// raisedAgo dates an opportunity raised by the demo, and its lines of the
+// customer report, days ago (like the rest of the pre-sales story).
+func (l *loader) raisedAgo(ctx context.Context, oppID string, days float64) error {
+	at := l.daysAgo(days)
+	db := l.a.DB.W()
+	if _, err := db.ExecContext(ctx, `UPDATE opportunities SET created_at = $1, updated_at = $1, stage_entered_at = $1 WHERE id = $2`, at, oppID); err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE stage_changes SET changed_at = $1, created_at = $1, updated_at = $1 WHERE opportunity_id = $2`, at, oppID); err != nil {
+		return err
+	}
+	_, err := db.ExecContext(ctx, `UPDATE timeline SET at = $1 WHERE record_id = $2`, at, oppID)
 	return err
 }
