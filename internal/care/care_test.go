@@ -353,3 +353,97 @@ func contains(s, sub string) bool {
 		return false
 	})()
 }
+
+// sale writes an order with one line of product and, when signedAt is
+// set, its delivery signed for then — straight into the tables (the
+// fulfilment process is another part's).
+func (e *env) sale(t *testing.T, productID string, orderedAt, signedAt time.Time) {
+	t.Helper()
+	db := e.App.DB.W()
+	oid, lid, now := store.NewID(), store.NewID(), time.Now().UTC()
+	if _, err := db.ExecContext(ctx, `INSERT INTO sales_orders (id, number, customer_id, status, currency, total, version, created_at, updated_at, owner_id, team_id)
+		VALUES ($1, $2, $3, 'completed', 'CNY', 0, 1, $4, $4, $5, $6)`, oid, "SO-T-"+oid[len(oid)-6:], e.Cust.ID(), orderedAt, e.Rep1.UserID, e.NorthSales); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO order_lines (id, order_id, position, product_id, name, quantity, unit_price, line_total, reserved_qty, delivered_qty, version, created_at, updated_at, customer_id)
+		VALUES ($1, $2, 1, $3, '货品', 1, 0, 0, 0, 1, 1, $4, $4, $5)`, lid, oid, productID, now, e.Cust.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if signedAt.IsZero() {
+		return
+	}
+	did := store.NewID()
+	if _, err := db.ExecContext(ctx, `INSERT INTO deliveries (id, number, order_id, customer_id, status, has_issues, signed_at, delivered_at, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, 'signed', FALSE, $5, $5, 1, $6, $6)`, did, "FH-T-"+did[len(did)-6:], oid, e.Cust.ID(), signedAt, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO delivery_lines (id, delivery_id, order_id, customer_id, order_line_id, position, product_id, name, quantity, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, 1, $6, '货品', 1, 1, $7, $7)`, store.NewID(), did, oid, e.Cust.ID(), lid, productID, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWarrantyAndConsumables(t *testing.T) {
+	e := newEnv(t)
+	sys := access.SystemPrincipal()
+	prod := func(sku, category string, months int64) string {
+		p, err := e.App.Records.Create(ctx, sys, "product", entity.Record{"sku": sku, "name": sku, "unit": "台", "kind": "goods", "category": category, "list_price": int64(1000)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.App.DB.W().ExecContext(ctx, `UPDATE products SET warranty_months = $1 WHERE id = $2`, months, p.ID()); err != nil {
+			t.Fatal(err)
+		}
+		return p.ID()
+	}
+	sensor, cabinet, resin := prod("SEN", "hardware", 12), prod("CAB", "hardware", 24), prod("RESIN", "material", 0)
+	// Signed for on 6 Dec 2025 (Shanghai): 12 months end on 5 Dec 2026, within 7 days.
+	e.sale(t, sensor, day.AddDate(-1, 0, -10), time.Date(2025, 12, 6, 2, 0, 0, 0, time.UTC))
+	// 24 months: ends in Dec 2027, not now.
+	e.sale(t, cabinet, day.AddDate(-1, 0, -10), time.Date(2025, 12, 6, 2, 0, 0, 0, time.UTC))
+	// Resin last ordered 120 days ago: due (90 by default).
+	e.sale(t, resin, day.AddDate(0, 0, -120), time.Time{})
+	if _, err := e.C.Plan(ctx, day); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range e.reminders(t) {
+		if r.kind == crm.CareWarrantyExpiry {
+			n++
+			if r.date != "2026-12-05" {
+				t.Fatalf("warranty reminder on %s", r.date)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("warranty reminders: %d", n)
+	}
+	sig, err := e.C.Signals(ctx, e.Rep1, "", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, s := range sig {
+		kinds[s.Kind]++
+	}
+	if kinds[crm.SignalWarranty] != 1 || kinds[crm.SignalConsumables] != 1 || len(sig) != 2 {
+		t.Fatalf("signals %+v", sig)
+	}
+	if other, err := e.C.Signals(ctx, e.Rep2, "", day); err != nil || len(other) != 0 {
+		t.Fatalf("rep 2 sees %+v %v", other, err)
+	}
+	// Three tickets on the sensor within 90 days: a repeated fault.
+	for i := 0; i < crm.RepeatedFaultTickets; i++ {
+		if _, err := e.App.Tickets.Create(ctx, e.Rep1, entity.Record{"subject": "报警", "description": "E21", "customer_id": e.Cust.ID(), "product_id": sensor}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sig, err := e.C.Signals(ctx, e.Rep1, crm.SignalRepeated, day); err != nil || len(sig) != 1 || sig[0].Count != 3 || sig[0].ProductID != sensor {
+		t.Fatalf("repeated faults %+v %v", sig, err)
+	}
+	// A newer order of the resin: no longer due.
+	e.sale(t, resin, day.AddDate(0, 0, -10), time.Time{})
+	if sig, _ := e.C.Signals(ctx, e.Rep1, crm.SignalConsumables, day); len(sig) != 0 {
+		t.Fatalf("consumables after a new order: %+v", sig)
+	}
+}
