@@ -171,6 +171,18 @@ func TestPlanBuildsTheOwnersListOnceAndGreetsByRule(t *testing.T) {
 	if err != nil || res.Greeted != 0 || outbox(t, e.Fixture) != 1 {
 		t.Fatalf("next day %+v %v, outbox %d", res, err, outbox(t, e.Fixture))
 	}
+	// A reminder deleted (to the trash) is not planned again.
+	var id string
+	var v int64
+	if err := e.DB().R().QueryRowContext(ctx, `SELECT id, version FROM care_reminders WHERE unique_key = $1`, crm.CareKey(crm.CareBirthday, solar.ID(), "2026-12-05")).Scan(&id, &v); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.App.Records.Delete(ctx, e.Admin, "care_reminder", id, v); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.C.Plan(ctx, day); err != nil || res.Created != 0 {
+		t.Fatalf("after delete %+v %v", res, err)
+	}
 }
 
 func TestHolidayRulesByLevel(t *testing.T) {

@@ -193,7 +193,7 @@ func (s *Service) SetStatus(ctx context.Context, p *access.Principal, id, status
 // (the reminder stays on the owner's list).
 func (s *Service) autoGreet(ctx context.Context, today string) (int, error) {
 	rows, err := s.DB.R().QueryContext(ctx, `SELECT id FROM care_reminders WHERE auto_greeting = TRUE AND greeted_at IS NULL AND status = 'pending'
-		AND date <= $1 ORDER BY date, id LIMIT 1000`, today)
+		AND deleted_at IS NULL AND date <= $1 ORDER BY date, id LIMIT 1000`, today)
 	if err != nil {
 		return 0, errs.Wrap(err, "care: greetings due")
 	}

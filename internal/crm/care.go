@@ -116,13 +116,15 @@ var CareRule = (&entity.Entity{
 // CareReminder is one line of an owner's care list: what (kind, title),
 // when (date), about whom (customer, contact) and the record it comes from
 // (subject_entity/subject_id). unique_key — kind, subject and date — makes
-// the daily planning idempotent. Owned by the customer's owner and also
-// seen through the customer.
+// the daily planning idempotent — a reminder deleted to the trash keeps
+// its key, so planning does not bring it back. Owned by the customer's
+// owner and also seen through the customer.
 var CareReminder = (&entity.Entity{
 	Name: "care_reminder", Resource: "care-reminders", Table: "care_reminders",
 	Label: i18n.T("关怀提醒", "Care reminder"), Plural: i18n.T("关怀提醒", "Care reminders"),
 	Title: "title", Subtitle: "date", DefaultSort: "date",
-	Vis: entity.Visibility{Owned: true, Parents: []string{"customer_id"}},
+	Vis:        entity.Visibility{Owned: true, Parents: []string{"customer_id"}},
+	SoftDelete: true,
 	Fields: []*entity.Field{
 		{Name: "title", Label: i18n.T("事项", "Title"), Kind: entity.Text, Required: true, MaxLen: 300, Flags: std | entity.Listed | entity.Search | entity.NotNull},
 		{Name: "kind", Label: i18n.T("类型", "Kind"), Kind: entity.Select, Options: CareKinds, Required: true, Flags: std | entity.Listed | entity.NotNull},

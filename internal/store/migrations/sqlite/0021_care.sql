@@ -44,14 +44,15 @@ CREATE TABLE care_reminders (
     created_by     TEXT,
     updated_by     TEXT,
     owner_id       TEXT REFERENCES users(id),
-    team_id        TEXT REFERENCES teams(id)
+    team_id        TEXT REFERENCES teams(id),
+    deleted_at     TIMESTAMP
 );
 
 CREATE INDEX care_rules_updated ON care_rules(updated_at, id) WHERE deleted_at IS NULL;
 CREATE UNIQUE INDEX care_reminders_key ON care_reminders(unique_key);
-CREATE INDEX care_reminders_updated ON care_reminders(updated_at, id);
-CREATE INDEX care_reminders_owner_day ON care_reminders(owner_id, status, date);
-CREATE INDEX care_reminders_team_updated ON care_reminders(team_id, updated_at, id);
-CREATE INDEX care_reminders_customer ON care_reminders(customer_id, date);
-CREATE INDEX care_reminders_auto ON care_reminders(date) WHERE auto_greeting = TRUE AND greeted_at IS NULL;
+CREATE INDEX care_reminders_updated ON care_reminders(updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX care_reminders_owner_day ON care_reminders(owner_id, status, date) WHERE deleted_at IS NULL;
+CREATE INDEX care_reminders_team_updated ON care_reminders(team_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX care_reminders_customer ON care_reminders(customer_id, date) WHERE deleted_at IS NULL;
+CREATE INDEX care_reminders_auto ON care_reminders(date) WHERE auto_greeting = TRUE AND greeted_at IS NULL AND deleted_at IS NULL;
 CREATE INDEX contacts_birthday ON contacts(birthday) WHERE birthday IS NOT NULL AND deleted_at IS NULL;
