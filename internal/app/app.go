@@ -15,6 +15,7 @@ import (
 	"closeloop/internal/approvals"
 	"closeloop/internal/attachments"
 	"closeloop/internal/auth"
+	"closeloop/internal/care"
 	"closeloop/internal/channels"
 	"closeloop/internal/contracts"
 	"closeloop/internal/crm"
@@ -98,6 +99,7 @@ type App struct {
 	Mail     *mail.Service     // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
 	Tickets  *tickets.Service  // service tickets: numbering, steps, assignment, queues
 	Feedback *feedback.Service // cause review, improvement items, return visits, surveys, recovery tasks
+	Care     *care.Service     // care reminders, greetings, opportunities raised from service, signals
 }
 
 // Open connects to the database, migrates, seeds shipped defaults and
@@ -144,6 +146,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Feedback.Mail, a.Feedback.BaseURL = a.Mail, cfg.BaseURL
 	a.Quotes.SetCompany(a.Admin.Company)
 	a.Quotes.UseMail(a.Mail)
+	a.Care = care.New(a.Records, a.Mail)
+	a.Care.Company = a.Admin.Company
 	a.Importer = importer.New(a.Records)
 	a.Imports = importer.NewRuns(a.Importer, a.Jobs)
 	if err := a.seed(ctx); err != nil {
@@ -194,6 +198,11 @@ func (a *App) registerJobs() {
 		return err
 	})
 	a.Jobs.Every("feedback.send_surveys", 5*time.Minute)
+	a.Jobs.Handle("care.plan", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Care.Plan(ctx, time.Now())
+		return err
+	})
+	a.Jobs.Every("care.plan", 24*time.Hour)
 }
 
 // seed writes the shipped roles, pick-lists and pool rules the first time,

@@ -307,6 +307,15 @@ func (c *rc) movedText(moved map[string]any) string {
 	return c.T("merge.moved", "what", strings.Join(parts, c.T("ui.sep")))
 }
 
+// tlGroup gives the events of an area's records their own icon and
+// colour on the timeline (the after-sales records: tickets, visits,
+// surveys, care …); Icon is a catalogue key.
+type tlGroup struct{ Class, Icon string }
+
+// tlGroups are keyed by entity name, or "kind:<event kind>"; areas fill
+// them from init in their own file.
+var tlGroups = map[string]tlGroup{}
+
 // genericEvent renders the events of later areas without code here: the
 // message is the catalogue entry "tl.<kind>" with the event's string data
 // as arguments (title, stage, reason …), the link goes to the record, and
@@ -323,6 +332,11 @@ func (c *rc) genericEvent(it customers.TimelineItem, ti *tlItem) {
 		}
 	}
 	ti.Class, ti.Icon = "tl-change", c.T("tl.icon.change")
+	if g, ok := tlGroups["kind:"+it.Kind]; ok {
+		ti.Class, ti.Icon = g.Class, c.T(g.Icon)
+	} else if g, ok := tlGroups[it.Entity]; ok {
+		ti.Class, ti.Icon = g.Class, c.T(g.Icon)
+	}
 	ti.Title = c.T("tl."+it.Kind, args...)
 	if e := c.schema.Entity(it.Entity); e != nil && it.RecordID != "" {
 		ti.TitleHref = basePath(e) + "/" + it.RecordID
