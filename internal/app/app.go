@@ -96,8 +96,6 @@ type App struct {
 
 	// Channels: the public service form, mail in and out, the portal.
 	Channels *channels.Service
-	Mail     *mail.Service     // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
-	Tickets  *tickets.Service  // service tickets: numbering, steps, assignment, queues
 	Feedback *feedback.Service // cause review, improvement items, return visits, surveys, recovery tasks
 	Care     *care.Service     // care reminders, greetings, opportunities raised from service, signals
 }

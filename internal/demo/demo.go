@@ -71,7 +71,6 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"fulfilment", l.fulfilment},
 		{"finance", l.finance}, // after the contracts it invoices and collects
 		{"channels", l.channels},
-		{"finance", l.finance},       // after the contracts it invoices and collects
 		{"feedback", l.feedbackLoop}, // resolved tickets with causes, surveys, improvement items, return visits
 		{"care", l.care},             // care rules, birthdays in the coming days, the day's care list
 		{"history", l.backdate},
