@@ -54,7 +54,9 @@ func TestGenerateMatchesServices(t *testing.T) {
 		}
 		return n
 	}
-	if n := one(`SELECT count(*) FROM search_docs`); n != 1200+3600+120 {
+	// Shipped settings seeded at first start (SLA policies, calendars …)
+	// have documents of their own; the generated records are these.
+	if n := one(`SELECT count(*) FROM search_docs WHERE entity IN ('customer', 'contact', 'lead')`); n != 1200+3600+120 {
 		t.Fatalf("search docs: %d", n)
 	}
 	// last_followup_at is the latest activity, as refreshFollowup computes.

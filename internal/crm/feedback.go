@@ -182,14 +182,14 @@ var ReturnVisitRule = (&entity.Entity{
 
 // Return-visit statuses.
 const (
-	VisitPlanned   = "planned"
-	VisitDone      = "done"
-	VisitCancelled = "cancelled"
+	ReturnVisitPlanned   = "planned"
+	ReturnVisitDone      = "done"
+	ReturnVisitCancelled = "cancelled"
 )
 
-// VisitStatuses label the statuses.
-var VisitStatuses = []entity.Option{
-	opt(VisitPlanned, "待回访", "Planned"), opt(VisitDone, "已回访", "Done"), opt(VisitCancelled, "已取消", "Cancelled"),
+// ReturnVisitStatuses label the statuses.
+var ReturnVisitStatuses = []entity.Option{
+	opt(ReturnVisitPlanned, "待回访", "Planned"), opt(ReturnVisitDone, "已回访", "Done"), opt(ReturnVisitCancelled, "已取消", "Cancelled"),
 }
 
 // Whether the customer was reached.
@@ -214,7 +214,7 @@ var ReturnVisit = (&entity.Entity{
 		{Name: "customer_id", Label: i18n.T("客户", "Customer"), Kind: entity.Ref, Ref: "customer", Required: true, Flags: f | entity.Export | entity.Import | entity.Listed | entity.NotNull},
 		{Name: "contact_id", Label: i18n.T("联系人", "Contact"), Kind: entity.Ref, Ref: "contact", Flags: f | entity.Export | entity.Import},
 		{Name: "due_date", Label: i18n.T("回访日期", "Due date"), Kind: entity.Date, Required: true, Flags: std | entity.Listed | entity.NotNull},
-		{Name: "status", Label: i18n.T("状态", "Status"), Kind: entity.Select, Options: VisitStatuses, Default: VisitPlanned, Flags: std | entity.Listed | entity.NotNull},
+		{Name: "status", Label: i18n.T("状态", "Status"), Kind: entity.Select, Options: ReturnVisitStatuses, Default: ReturnVisitPlanned, Flags: std | entity.Listed | entity.NotNull},
 		{Name: "reach", Label: i18n.T("是否联系上", "Reached"), Kind: entity.Select, Options: ReachOptions, Flags: std | entity.Listed},
 		{Name: "satisfaction", Label: i18n.T("满意度（1–5）", "Satisfaction (1–5)"), Kind: entity.Integer, Min: ptr(1), Max: ptr(5), Flags: std | entity.Listed},
 		{Name: "new_needs", Label: i18n.T("新需求", "New needs"), Kind: entity.LongText, Flags: entity.Export | entity.Import | entity.Search},

@@ -256,7 +256,7 @@ func TestPlanVisitsIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err = e.App.Records.Update(ctx, e.Service, ve.Name, id, v.Version(), entity.Record{"reach": crm.Reached, "satisfaction": int64(4), "new_needs": "想加购两台"})
-	if err != nil || v.Str("status") != crm.VisitDone || v.Time("done_at").IsZero() {
+	if err != nil || v.Str("status") != crm.ReturnVisitDone || v.Time("done_at").IsZero() {
 		t.Fatalf("outcome: %v %v", v, err)
 	}
 }

@@ -26,18 +26,18 @@ const LookBackDays = 30
 
 func (s *Service) prepareVisit(ctx context.Context, tx *store.Tx, p *access.Principal, old, rec entity.Record) error {
 	if old == nil && !records.IsProcess(ctx) && rec.Str("status") == "" {
-		rec["status"] = crm.VisitPlanned
+		rec["status"] = crm.ReturnVisitPlanned
 	}
-	if rec.Str("reach") != "" && (old == nil || old.Str("reach") == "") && rec.Str("status") == crm.VisitPlanned {
-		rec["status"] = crm.VisitDone
+	if rec.Str("reach") != "" && (old == nil || old.Str("reach") == "") && rec.Str("status") == crm.ReturnVisitPlanned {
+		rec["status"] = crm.ReturnVisitDone
 	}
-	if rec.Str("status") == crm.VisitDone && (old == nil || old.Str("status") != crm.VisitDone) {
+	if rec.Str("status") == crm.ReturnVisitDone && (old == nil || old.Str("status") != crm.ReturnVisitDone) {
 		if rec.Str("reach") == "" {
 			return fieldErr("reach", "required")
 		}
 		rec["done_at"] = s.now()
 	}
-	if rec.Str("status") == crm.VisitPlanned {
+	if rec.Str("status") == crm.ReturnVisitPlanned {
 		rec["done_at"] = nil
 	}
 	return nil
@@ -49,7 +49,7 @@ func (s *Service) afterVisit(ctx context.Context, tx *store.Tx, p *access.Princi
 	switch {
 	case ch.Action == records.Create:
 		return s.event(ctx, tx, p, rec.Str("customer_id"), "return_visit_planned", "return_visit", rec.ID(), data)
-	case ch.Action == records.Update && ch.Has("status") && rec.Str("status") == crm.VisitDone:
+	case ch.Action == records.Update && ch.Has("status") && rec.Str("status") == crm.ReturnVisitDone:
 		data["note"], data["satisfaction"], data["reach"] = rec.Str("notes"), rec.Int("satisfaction"), rec.Str("reach")
 		if n := rec.Str("new_needs"); n != "" {
 			data["note"] = n
@@ -187,7 +187,7 @@ func (s *Service) planOne(ctx context.Context, rule entity.Record, src source, p
 			return nil
 		}
 		rec := entity.Record{"subject": truncate(subject, 200), "customer_id": src.customerID, "due_date": due.Format(entity.DateLayout),
-			"status": crm.VisitPlanned, "trigger": trigger, "rule_id": rule.ID(), "source_entity": src.entity, "source_id": src.id,
+			"status": crm.ReturnVisitPlanned, "trigger": trigger, "rule_id": rule.ID(), "source_entity": src.entity, "source_id": src.id,
 			"plan_key": key, "owner_id": src.owner}
 		if src.ticketID != "" {
 			rec["ticket_id"] = src.ticketID

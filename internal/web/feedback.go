@@ -44,8 +44,8 @@ func init() {
 		return out
 	})
 	navAfter["return_visit"] = append(navAfter["return_visit"], func(c *rc) []navItem {
-		mine := url.Values{"owner_id": {c.p.UserID}, "status": {crm.VisitPlanned}, "sort": {"due_date"}}
-		over := url.Values{"status": {crm.VisitPlanned}, "due_date[lt]": {c.today()}, "sort": {"due_date"}}
+		mine := url.Values{"owner_id": {c.p.UserID}, "status": {crm.ReturnVisitPlanned}, "sort": {"due_date"}}
+		over := url.Values{"status": {crm.ReturnVisitPlanned}, "due_date[lt]": {c.today()}, "sort": {"due_date"}}
 		return []navItem{{Key: "my-return-visits", Text: c.T("fb.nav.my_visits"), Href: "/return-visits?" + mine.Encode()},
 			{Key: "return-visits-overdue", Text: c.T("fb.nav.visits_overdue"), Href: "/return-visits?" + over.Encode()}}
 	})
