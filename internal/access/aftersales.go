@@ -82,6 +82,14 @@ func aftersales(r *Role) {
 		set(ServiceStockEntities, stockRead)
 		set(ImprovementEntities, Perm{Read: All, Write: Own, Export: true})
 	}
+	// Agents turn resolved tickets into knowledge-base articles.
+	switch {
+	case r.Admin:
+	case r.Code == RoleServiceManager:
+		r.Perms["knowledge_article"] = Perm{Read: All, Write: All, Create: true, Export: true}
+	case r.Code == RoleService:
+		r.Perms["knowledge_article"] = Perm{Read: All, Write: Own, Create: true, Export: true}
+	}
 	r.Perms["ticket_message"] = Perm{Read: r.Perms["ticket"].Read, Create: r.Perms["ticket"].Create, Export: r.Perms["ticket"].Export}
 }
 

@@ -215,7 +215,8 @@ func (c *rc) menu() []navItem {
 	// after its record (navAfter).
 	var service []navItem
 	for _, name := range []string{"ticket", "service_visit", "return_request", "spare_part", "stock_movement", "return_visit", "survey",
-		"recovery_task", "improvement_item", "care_reminder", "sla_policy", "business_calendar", "service_agent"} {
+		"recovery_task", "improvement_item", "care_reminder", "sla_policy", "business_calendar", "service_agent", "return_visit_rule", "care_rule",
+		"warehouse"} {
 		e := c.schema.Entity(name)
 		if e == nil || c.p.Perm(name).Read == access.None {
 			continue
