@@ -14,11 +14,11 @@ import (
 // for hardware in the east), a service manager and a customer.
 type svc struct {
 	*apptest.Fixture
-	Desk           string
-	A1, A2, A3     *access.Principal
-	Boss           *access.Principal
-	Cust           entity.Record
-	agentIDs       map[string]string
+	Desk       string
+	A1, A2, A3 *access.Principal
+	Boss       *access.Principal
+	Cust       entity.Record
+	agentIDs   map[string]string
 }
 
 func newDesk(t *testing.T) *svc {
