@@ -69,6 +69,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"quotes", l.quotes},
 		{"contracts", l.contracts},
 		{"fulfilment", l.fulfilment},
+		{"tickets", l.tickets}, // service agents and tickets in every status
 		{"finance", l.finance}, // after the contracts it invoices and collects
 		{"history", l.backdate},
 	}
