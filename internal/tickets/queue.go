@@ -172,6 +172,12 @@ func (s *Service) Queue(ctx context.Context, p *access.Principal, f QueueFilter)
 	return page, err
 }
 
+// NextDue is a ticket's nearest open deadline (crm.NextDeadline of its
+// columns; zero when it has none).
+func NextDue(t entity.Record) time.Time {
+	return crm.NextDeadline(t.Time("first_response_due_at"), t.Time("resolution_due_at"), t.Time("first_responded_at"))
+}
+
 // dueOf is a ticket's queue key as the index computes it.
 func dueOf(t entity.Record) time.Time {
 	d := crm.NextDeadline(t.Time("first_response_due_at"), t.Time("resolution_due_at"), t.Time("first_responded_at"))
