@@ -100,7 +100,7 @@ func GenTickets(ctx context.Context, a *app.App, total int, seed uint64, log io.
 				"id": idAt(created, f), "version": int64(1), "created_at": created, "updated_at": created,
 				"number": fmt.Sprintf("GD-%s-%07d", m, have+written+len(tt.rows)+1), "subject": zhdata.One(f, ticketSubjects),
 				"kind": crm.TicketKinds[f.R.IntN(len(crm.TicketKinds))].Code, "channel": crm.TicketChannels[f.R.IntN(len(crm.TicketChannels))].Code,
-				"priority": crm.TicketPriorities[pickWeighted(f, []float64{0.2, 0.55, 0.2, 0.05})].Code,
+				"priority":    crm.TicketPriorities[pickWeighted(f, []float64{0.2, 0.55, 0.2, 0.05})].Code,
 				"customer_id": cid, "description": "客户反馈：" + zhdata.One(f, ticketSubjects), "sla_state": crm.SLAOk,
 				"escalation_level": int64(0), "reopen_count": int64(0), "owner_id": ag.user, "team_id": ag.team,
 				"first_response_due_at": created.Add(2 * time.Hour), "resolution_due_at": created.Add(48 * time.Hour),

@@ -119,12 +119,12 @@ type queueTab struct {
 
 type queuePage struct {
 	*base
-	Tabs                          []queueTab
-	View                          string
-	Kinds, Priorities, SLAStates  []option
-	Rows                          []queueRow
-	Next, First                   string
-	Empty                         string
+	Tabs                         []queueTab
+	View                         string
+	Kinds, Priorities, SLAStates []option
+	Rows                         []queueRow
+	Next, First                  string
+	Empty                        string
 }
 
 // ticketQueue serves the agent's queue.
@@ -338,7 +338,7 @@ func (s *Server) showWork(c *rc, id string, status int, adjust func(*workPage)) 
 		wp.Causes = c.selectOptions(te.Field("cause"), t.Str("cause"))
 		wp.MergeChoices = s.mergeChoices(c.ctx(), t)
 	}
-	var dp detailPage
+	dp := detailPage{base: wp.base, Entity: "ticket", ID: t.ID()}
 	if err := attachmentsCard(s, c, t, &dp); err == nil && len(dp.Panels) > 0 {
 		wp.Attachments = dp.Panels[0]
 	}
