@@ -131,9 +131,11 @@ type queuePage struct {
 func (s *Server) ticketQueue(c *rc) error {
 	q := c.r.URL.Query()
 	view := q.Get("view")
+	agent := s.isAgent(c)
 	if view == "" {
+		// Agents start with their own tickets; managers with everything.
 		view = tickets.ViewMine
-		if _, err := s.app.Tickets.Queue(c.ctx(), c.p, tickets.QueueFilter{View: view, Limit: 1}); err == nil && !s.isAgent(c) {
+		if !agent {
 			view = tickets.ViewAll
 		}
 	}
@@ -156,7 +158,6 @@ func (s *Server) ticketQueue(c *rc) error {
 		qp.Tabs = append(qp.Tabs, queueTab{Text: c.T("tk.view_" + v), Href: "/tickets/queue?" + qq.Encode(), Current: v == view})
 	}
 	now := time.Now()
-	agent := s.isAgent(c)
 	for _, it := range pg.Items {
 		t := it.Ticket
 		row := queueRow{ID: t.ID(), Href: "/tickets/" + t.ID() + "/work", Number: t.Str("number"), Subject: t.Str("subject"),
@@ -532,6 +533,9 @@ func (s *Server) workFailed(c *rc, id, step string, err error, fields []string) 
 				name := fe.Field
 				if name == "target_id" {
 					name = "target"
+				}
+				if te.Field(fe.Field) == nil {
+					fe.Field = "tk_" + name // labelled by field.tk_* of tickets.json
 				}
 				if slices.Contains(fields, name) || name == "user_id" || name == "team_id" {
 					if _, set := wp.Errors[name]; !set {

@@ -13,7 +13,8 @@
     var m = Math.floor(ms / 60000), s = Math.floor(ms / 1000) % 60;
     if (m >= 24 * 60) return fill(fmt.dataset.dh, { d: Math.floor(m / 1440), h: Math.floor((m % 1440) / 60) });
     if (m >= 60) return fill(fmt.dataset.hm, { h: Math.floor(m / 60), m: m % 60 });
-    return fill(fmt.dataset.m, { m: m }) + (m < 10 ? ' ' + (s < 10 ? '0' : '') + s + 's' : '');
+    if (m < 10) return fill(fmt.dataset.ms, { m: m, s: s });
+    return fill(fmt.dataset.m, { m: m });
   }
   function tick() {
     var now = Date.now();
