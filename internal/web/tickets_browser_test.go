@@ -87,7 +87,7 @@ func TestBrowserTicketQueueAndWorkspace(t *testing.T) {
 	// Take it from the queue, then work it.
 	err = chromedp.Do(step,
 		chromedp.Click(chromedp.CSS(`table.tk-queue tbody tr:first-child form button`)),
-		chromedp.WaitVisible(chromedp.CSS(`.alert, .flash, table.tk-queue, .empty`)),
+		waitJS(`!!document.querySelector('.alert-success')`),
 		chromedp.Navigate(base+"/tickets/"+late.ID()+"/work"),
 		chromedp.WaitVisible(chromedp.CSS(`#conversation`)),
 	)
@@ -107,12 +107,12 @@ func TestBrowserTicketQueueAndWorkspace(t *testing.T) {
 	err = chromedp.Do(step,
 		chromedp.SendKeys(chromedp.CSS(`#tk-body`), "您好，请问指示灯是什么颜色？"),
 		chromedp.Click(chromedp.CSS(`#reply button.btn-primary`)),
-		chromedp.WaitVisible(chromedp.CSS(`#resolve`)),
+		waitJS(`!!document.querySelector('.alert-success') && !!document.querySelector('#resolve')`),
 		tkJS(`document.querySelector('#resolve').open = true`),
 		tkJS(`document.querySelector('#tk-cause').removeAttribute('required'); document.querySelector('#tk-resolution').removeAttribute('required')`),
 		chromedp.SendKeys(chromedp.CSS(`#tk-resolution`), "更换电源模块后恢复正常"),
 		chromedp.Submit(chromedp.CSS(`#tk-resolution`)),
-		chromedp.WaitVisible(chromedp.CSS(`#resolve .field-error`)),
+		waitJS(`!!document.querySelector('#resolve .field-error')`),
 	)
 	if err != nil {
 		t.Fatalf("refused resolve: %v", err)
@@ -126,7 +126,7 @@ func TestBrowserTicketQueueAndWorkspace(t *testing.T) {
 	err = chromedp.Do(step,
 		chromedp.SetValue(chromedp.CSS(`#tk-cause`), "product_defect"),
 		chromedp.Click(chromedp.CSS(`#resolve button.btn-primary`)),
-		chromedp.WaitVisible(chromedp.CSS(`.tk-resolution`)),
+		waitJS(`!!document.querySelector('.tk-resolution')`),
 	)
 	if err != nil {
 		t.Fatalf("resolve: %v", err)
