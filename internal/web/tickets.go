@@ -371,7 +371,7 @@ func (s *Server) agentOptions(ctx context.Context, current string) []option {
 		if team != nil {
 			label += " · " + *team
 		}
-		label += " (" + itoa(open) + "/" + itoa(max) + ")"
+		label += " (" + tkItoa(open) + "/" + tkItoa(max) + ")"
 		out = append(out, option{Value: id, Label: label, Selected: id == current})
 	}
 	return out
@@ -418,7 +418,7 @@ func (s *Server) mergeChoices(ctx context.Context, t entity.Record) []option {
 	return out
 }
 
-func itoa(n int) string { return formatInt(n) }
+func tkItoa(n int) string { return formatInt(n) }
 
 // ticketStepForms name the fields each step's form shows (to keep what
 // was typed and to place a refusal next to its field).

@@ -17,9 +17,9 @@ import (
 	"closeloop/internal/tickets"
 )
 
-// shot saves a screenshot when CLOSELOOP_SHOTS names a directory (to look
+// tkShot saves a screenshot when CLOSELOOP_SHOTS names a directory (to look
 // at the pages; the test asserts on the DOM).
-func shot(t *testing.T, step context.Context, name string) {
+func tkShot(t *testing.T, step context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("CLOSELOOP_SHOTS")
 	if dir == "" {
@@ -83,7 +83,7 @@ func TestBrowserTicketQueueAndWorkspace(t *testing.T) {
 	if !inNav {
 		t.Error("the queue is not in the menu, or not marked current")
 	}
-	shot(t, step, "tk-queue-desktop")
+	tkShot(t, step, "tk-queue-desktop")
 	// Take it from the queue, then work it.
 	err = chromedp.Do(step,
 		chromedp.Click(chromedp.CSS(`table.tk-queue tbody tr:first-child form button`)),
@@ -122,7 +122,7 @@ func TestBrowserTicketQueueAndWorkspace(t *testing.T) {
 	if (!strings.Contains(msg, "原因") && !strings.Contains(msg, "cause")) || kept != "更换电源模块后恢复正常" {
 		t.Fatalf("refusal: %q, kept %q", msg, kept)
 	}
-	shot(t, step, "tk-work-refused")
+	tkShot(t, step, "tk-work-refused")
 	err = chromedp.Do(step,
 		chromedp.SetValue(chromedp.CSS(`#tk-cause`), "product_defect"),
 		chromedp.Click(chromedp.CSS(`#resolve button.btn-primary`)),
@@ -135,7 +135,7 @@ func TestBrowserTicketQueueAndWorkspace(t *testing.T) {
 	if got.Str("status") != crm.TicketResolved || got.Time("first_responded_at").IsZero() {
 		t.Fatalf("after resolve: %s %v", got.Str("status"), got["first_responded_at"])
 	}
-	shot(t, step, "tk-work-resolved")
+	tkShot(t, step, "tk-work-resolved")
 	// On a phone.
 	err = chromedp.Do(step,
 		chromedp.EmulateViewport(390, 844),
@@ -145,7 +145,7 @@ func TestBrowserTicketQueueAndWorkspace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("phone: %v", err)
 	}
-	shot(t, step, "tk-queue-phone")
+	tkShot(t, step, "tk-queue-phone")
 }
 
 // tkJS runs a script for its effect.
