@@ -69,6 +69,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"quotes", l.quotes},
 		{"contracts", l.contracts},
 		{"fulfilment", l.fulfilment},
+		{"tickets", l.tickets}, // service agents and tickets in every status
 		{"finance", l.finance}, // after the contracts it invoices and collects
 		{"channels", l.channels},
 		{"feedback", l.feedbackLoop}, // resolved tickets with causes, surveys, improvement items, return visits

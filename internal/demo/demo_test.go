@@ -34,6 +34,7 @@ func TestLoad(t *testing.T) {
 	checkQuotesDemo(t, a)
 	checkContractsDemo(t, a)
 	checkFulfilmentDemo(t, a)
+	checkTicketsDemo(t, a)
 	checkFinanceDemo(t, a)
 	db := a.DB
 	count := func(q string, args ...any) int {

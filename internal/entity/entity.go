@@ -98,11 +98,11 @@ type Field struct {
 	// Moves, on a status-like select, lists the values a person may move
 	// a record to from its stored value ("" for a new record); forms offer
 	// only those and the current one. The rule itself is checked on write.
-	Moves func(from string) []string
-	Ref      string   // entity name a Ref field points to
-	Default  any      // canonical value used when a create leaves the field empty
-	Custom   bool     // added by an admin at run time
-	Help     i18n.Text
+	Moves   func(from string) []string
+	Ref     string // entity name a Ref field points to
+	Default any    // canonical value used when a create leaves the field empty
+	Custom  bool   // added by an admin at run time
+	Help    i18n.Text
 	// Scale makes an Integer a fixed-point number for people: the stored and
 	// JSON value is the integer, text shows and reads it with Scale decimals
 	// (a discount of 5.25 % is discount_bp 525 with Scale 2). Money needs no

@@ -30,7 +30,7 @@ type Service struct {
 // New creates the service and registers its rules on the ticket records.
 func New(r *records.Service) *Service {
 	s := &Service{R: r, DB: r.DB, nowFunc: store.Now}
-	r.On("ticket", records.Hooks{Prepare: s.prepareTicket})
+	r.On("ticket", records.Hooks{Prepare: s.prepareTicket, After: s.afterTicket})
 	return s
 }
 
@@ -55,7 +55,17 @@ func (s *Service) prepareTicket(ctx context.Context, tx *store.Tx, p *access.Pri
 		}
 		rec["number"] = n
 	}
-	return nil
+	return s.autoAssign(ctx, tx, rec)
+}
+
+// afterTicket puts a new ticket on its customer's timeline.
+func (s *Service) afterTicket(ctx context.Context, tx *store.Tx, p *access.Principal, ch records.Change) error {
+	if ch.Action != records.Create {
+		return nil
+	}
+	rec := ch.New
+	return s.event(ctx, tx, p, rec.Str("customer_id"), "ticket_opened", rec.ID(),
+		map[string]any{"number": rec.Str("number"), "subject": rec.Str("subject"), "note": excerpt(rec.Str("description"))})
 }
 
 // Message is one line of a ticket's conversation as a channel or an agent

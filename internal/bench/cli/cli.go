@@ -44,9 +44,9 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `closeloop-bench — data generator and load tool for Closeloop
 
   gen     --customers N [--contacts-per 3] [--activities-per 5] [--leads N/10] [--users 200] [--teams 20]
-          [--data DIR | --db postgres://…] [--seed 1] [--batch 1000] [--audit] [--deals N] [--instalments N]
+          [--data DIR | --db postgres://…] [--seed 1] [--batch 1000] [--audit] [--deals N] [--instalments N] [--tickets N]
           Builds (or resumes) a realistic Chinese data set.
-  load    create|list|search|mixed|deals|ageing --url http://127.0.0.1:8080 [--data DIR | --db …] [--conns N] [--duration 20s]
+  load    create|list|search|mixed|deals|ageing|queue --url http://127.0.0.1:8080 [--data DIR | --db …] [--conns N] [--duration 20s]
           Drives a running server and the raw database with the same work; prints ratios and percentiles.
   import  --rows 100000 [--format csv|xlsx] [--data DIR | --db …]
           Imports generated customers through the importer in this process; prints time and peak memory.
@@ -79,6 +79,7 @@ func gen(ctx context.Context, args []string, out, errw io.Writer) error {
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the generator to this file")
 	deals := fs.Int("deals", 0, "also give the customers this many opportunities in all (1000000 for the pre-sales bars)")
 	instalments := fs.Int("instalments", 0, "also give the customers signed contracts with this many payment instalments in all (1000000 for the receivables bar)")
+	ticketsN := fs.Int("tickets", 0, "also give the customers this many service tickets, 10 % open (1000000 for the agent-queue bar)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -103,7 +104,7 @@ func gen(ctx context.Context, args []string, out, errw io.Writer) error {
 	if st.Elapsed > 0 {
 		fmt.Fprintf(out, "%d rows in %s: %.0f rows/s\n", c.Rows(), st.Elapsed.Round(1e9/10), st.RowsPerSec())
 	}
-	if *deals > 0 || *instalments > 0 {
+	if *deals > 0 || *instalments > 0 || *ticketsN > 0 {
 		a, _, err := bench.Open(ctx, app.Config{DataDir: o.DataDir, DB: o.DB, NoJobs: true})
 		if err != nil {
 			return err
@@ -124,6 +125,14 @@ func gen(ctx context.Context, args []string, out, errw io.Writer) error {
 				return err
 			}
 			fmt.Fprintf(out, "generated: %d payment instalments (with their contracts) in %s\n", n, time.Since(start).Round(time.Second/10))
+		}
+		if *ticketsN > 0 {
+			start := time.Now()
+			n, err := bench.GenTickets(ctx, a, *ticketsN, o.Seed, errw)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "generated: %d service tickets in %s\n", n, time.Since(start).Round(time.Second/10))
 		}
 	}
 	return nil

@@ -15,7 +15,7 @@ import (
 
 func load(ctx context.Context, args []string, out, errw io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return errors.New("usage: closeloop-bench load create|list|search|mixed|deals|ageing|all --url URL [--data DIR | --db …]")
+		return errors.New("usage: closeloop-bench load create|list|search|mixed|deals|ageing|queue|all --url URL [--data DIR | --db …]")
 	}
 	what := args[0]
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
@@ -114,6 +114,16 @@ func load(ctx context.Context, args []string, out, errw io.Writer) error {
 			}
 			for _, x := range []bench.Result{r.Team, r.RawTeam, r.Owner, r.RawOwner, r.Customer, r.RawCustomer, r.Rep, r.RawRep, r.Manager, r.RawManager, r.Past, r.RawPast} {
 				fmt.Fprintln(out, x)
+			}
+		case "queue":
+			r, err := e.BenchQueue(ctx, l(4))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "(%d open tickets)\n", r.Open)
+			for _, x := range []bench.Result{r.AgentPage, r.LeadPage, r.AdminPage, r.AgentAPI, r.LeadAPI, r.AdminAPI, r.Raw} {
+				fmt.Fprintln(out, x)
+				fmt.Fprintf(out, "  p50 %s  p95 %s  p99 %s\n", msf(x.P(0.5)), msf(x.P(0.95)), msf(x.P(0.99)))
 			}
 		case "mixed":
 			r, err := e.BenchMixed(ctx, l(16), *pid)
