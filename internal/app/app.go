@@ -18,6 +18,7 @@ import (
 	"closeloop/internal/contracts"
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
+	"closeloop/internal/fieldservice"
 	"closeloop/internal/finance"
 	"closeloop/internal/fulfilment"
 	"closeloop/internal/importer"
@@ -88,6 +89,8 @@ type App struct {
 	Jobs       *jobs.Runner
 	Mail       *mail.Service    // outgoing e-mail: Mail.Enqueue(ctx, tx, msg) inside a process's transaction
 	Tickets    *tickets.Service // service tickets: numbering, steps, assignment, queues
+	// FieldService runs on-site visits, spare-part stock and returns.
+	FieldService *fieldservice.Service
 }
 
 // Open connects to the database, migrates, seeds shipped defaults and
@@ -120,6 +123,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Fulfilment.Handovers = a.Contracts // orders, deliveries and tasks link the customer's hand-over
 	a.Finance = finance.New(a.Records)
 	a.Tickets = tickets.New(a.Records)
+	a.FieldService = fieldservice.New(a.Records, a.Tickets)
 	a.Files = attachments.New(a.Records, maxUpload)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)
