@@ -19,12 +19,12 @@ var ctx = context.Background()
 // and a ticket of theirs.
 type env struct {
 	*apptest.Fixture
-	S                  *fieldservice.Service
-	Mgr, Eng1, Eng2    *access.Principal
+	S                   *fieldservice.Service
+	Mgr, Eng1, Eng2     *access.Principal
 	Central, Van1, Van2 entity.Record
-	Filter, Belt       entity.Record // parts: min stock 2 and 0
-	Customer, Other    entity.Record
-	Ticket             entity.Record
+	Filter, Belt        entity.Record // parts: min stock 2 and 0
+	Customer, Other     entity.Record
+	Ticket              entity.Record
 }
 
 func newEnv(t *testing.T) *env {

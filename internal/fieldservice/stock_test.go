@@ -6,22 +6,22 @@ import (
 	"time"
 
 	"closeloop/internal/crm"
-	"closeloop/internal/fieldservice"
 	"closeloop/internal/errs"
+	"closeloop/internal/fieldservice"
 )
 
 func TestStockMovements(t *testing.T) {
 	e := newEnv(t)
 	f, c, v1 := e.Filter.ID(), e.Central.ID(), e.Van1.ID()
 	steps := []struct {
-		name       string
-		kind       string
-		wh         string
-		qty        int64
-		extra      []any
-		code       string // expected error code
-		central    int64  // stock after
-		van        int64
+		name    string
+		kind    string
+		wh      string
+		qty     int64
+		extra   []any
+		code    string // expected error code
+		central int64  // stock after
+		van     int64
 	}{
 		{"receipt", crm.MoveIn, c, 10, nil, "", 10, 0},
 		{"transfer to the van", crm.MoveTransfer, c, 4, []any{"to_warehouse_id", v1}, "", 6, 4},
