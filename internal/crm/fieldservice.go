@@ -364,7 +364,7 @@ const MaxReturnItems = 100
 func CheckReturnItems(items []ReturnItem) error {
 	var bad []errs.FieldError
 	if len(items) > MaxReturnItems {
-		return errs.Validation([]errs.FieldError{{Field: "items", Code: "too_many", Args: map[string]any{"max": MaxReturnItems}}})
+		return errs.Validation([]errs.FieldError{{Field: "items", Code: "return_items_too_many", Args: map[string]any{"max": MaxReturnItems}}})
 	}
 	for i, it := range items {
 		field := func(name string) string { return "items[" + itoa(i) + "]." + name }

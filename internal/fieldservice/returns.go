@@ -134,7 +134,7 @@ func (s *Service) checkItems(ctx context.Context, tx *store.Tx, items []crm.Retu
 				if errs.KindOf(err) != errs.NotFound {
 					return nil, err
 				}
-				bad = append(bad, errs.FieldError{Field: field, Code: "invalid_reference"})
+				bad = append(bad, errs.FieldError{Field: field, Code: "invalid_ref"})
 				continue
 			}
 			items[i].Name = pr.Str("name")
@@ -144,7 +144,7 @@ func (s *Service) checkItems(ctx context.Context, tx *store.Tx, items []crm.Retu
 				return nil, err
 			}
 			if pt == nil {
-				bad = append(bad, errs.FieldError{Field: fmt.Sprintf("items[%d].part_id", i), Code: "invalid_reference"})
+				bad = append(bad, errs.FieldError{Field: fmt.Sprintf("items[%d].part_id", i), Code: "invalid_ref"})
 				continue
 			}
 			items[i].Name = pt.name
@@ -292,7 +292,7 @@ func (s *Service) StepReturn(ctx context.Context, p *access.Principal, id string
 					return err
 				}
 				if w == nil {
-					return fieldErr("warehouse_id", "invalid_reference")
+					return fieldErr("warehouse_id", "invalid_ref")
 				}
 				set["received_warehouse_id"] = wh
 				for _, it := range parts {
@@ -325,7 +325,7 @@ func (s *Service) StepReturn(ctx context.Context, p *access.Principal, id string
 				d, err := s.R.Get(ctx, p, "delivery", cleanID(in.DeliveryID))
 				if err != nil {
 					if errs.KindOf(err) == errs.NotFound {
-						return fieldErr("delivery_id", "invalid_reference")
+						return fieldErr("delivery_id", "invalid_ref")
 					}
 					return err
 				}

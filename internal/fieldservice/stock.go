@@ -48,7 +48,7 @@ func (s *Service) uniqueField(entityName, table, field string) func(context.Cont
 			return fmt.Errorf("fieldservice: unique %s: %w", field, err)
 		}
 		if n > 0 {
-			return fieldErr(field, "duplicate_value", "value", v)
+			return fieldErr(field, "fs_duplicate", "value", v)
 		}
 		return nil
 	}
