@@ -70,6 +70,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"contracts", l.contracts},
 		{"fulfilment", l.fulfilment},
 		{"finance", l.finance}, // after the contracts it invoices and collects
+		{"fieldservice", l.fieldservice},
 		{"history", l.backdate},
 	}
 	for _, s := range steps {

@@ -324,3 +324,36 @@ func (s *Service) EngineerWarehouse(ctx context.Context, q store.Querier, userID
 	}
 	return ids[0], nil
 }
+
+// Choice is an option of a picker: a record's id and its label.
+type Choice struct {
+	ID, Label string
+	Extra     string
+}
+
+// PartChoices are the active spare parts (for the parts form), by SKU.
+func (s *Service) PartChoices(ctx context.Context) ([]Choice, error) {
+	return s.choices(ctx, `SELECT id, sku || ' ' || name, COALESCE(unit, '') FROM spare_parts WHERE active = TRUE AND deleted_at IS NULL ORDER BY sku LIMIT 1000`)
+}
+
+// WarehouseChoices are the active warehouses, by code.
+func (s *Service) WarehouseChoices(ctx context.Context) ([]Choice, error) {
+	return s.choices(ctx, `SELECT id, name, kind FROM warehouses WHERE active = TRUE AND deleted_at IS NULL ORDER BY code LIMIT 500`)
+}
+
+func (s *Service) choices(ctx context.Context, q string) ([]Choice, error) {
+	rows, err := s.DB.R().QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("fieldservice: choices: %w", err)
+	}
+	defer rows.Close()
+	var out []Choice
+	for rows.Next() {
+		var c Choice
+		if err := rows.Scan(&c.ID, &c.Label, &c.Extra); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
