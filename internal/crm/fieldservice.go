@@ -526,7 +526,7 @@ var ReturnRequest = (&entity.Entity{
 		{Name: "delivery_id", Label: i18n.T("发货单", "Delivery"), Kind: entity.Ref, Ref: "delivery", Flags: f | entity.Export | entity.Import},
 		{Name: "ticket_id", Label: i18n.T("服务工单", "Ticket"), Kind: entity.Ref, Ref: "ticket", Flags: f | entity.Export | entity.Import},
 		{Name: "reason", Label: i18n.T("退换原因", "Reason"), Kind: entity.LongText, Required: true, Flags: entity.Export | entity.Import | entity.Search},
-		{Name: "items", Label: i18n.T("退换明细", "Items"), Kind: entity.LongText, Flags: entity.ReadOnly | entity.Export},
+		{Name: "items", Label: i18n.T("退换明细", "Items"), Kind: entity.LongText, Flags: entity.ReadOnly | entity.Hidden | entity.Export},
 		{Name: "received_at", Label: i18n.T("收货时间", "Received at"), Kind: entity.DateTime, Flags: entity.ReadOnly | f | s | entity.Export},
 		{Name: "received_warehouse_id", Label: i18n.T("收货仓库", "Received into"), Kind: entity.Ref, Ref: "warehouse", Flags: entity.ReadOnly | f | entity.Export},
 		{Name: "receive_notes", Label: i18n.T("收货说明", "Receipt notes"), Kind: entity.Text, MaxLen: 1000, Flags: entity.ReadOnly | entity.Export},

@@ -23,7 +23,9 @@ import (
 // update that never takes the stock below zero: of twenty engineers
 // taking the last units at once exactly as many succeed as there are
 // units. Movements are never changed afterwards, and the stock rows are
-// written by nothing else.
+// written by nothing else. A part's minimum stock holds for each store
+// (central and branch warehouses); an engineer's van is refilled from a
+// store and never warns.
 
 func (s *Service) registerStock() {
 	s.R.On("stock_movement", records.Hooks{Prepare: s.prepareMovement})
@@ -215,7 +217,11 @@ func (s *Service) change(ctx context.Context, tx *store.Tx, p *access.Principal,
 	if err != nil {
 		return 0, false, err
 	}
-	low, warn := crm.LowCrossing(wasLow, after, part.minStock)
+	minimum := part.minStock
+	if wh.kind == crm.WarehouseVan {
+		minimum = 0 // a van carries a few and is refilled from a store: the minimum is the stores'
+	}
+	low, warn := crm.LowCrossing(wasLow, after, minimum)
 	if low != wasLow {
 		var since any
 		if low {

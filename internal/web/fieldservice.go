@@ -84,7 +84,7 @@ type fsVisitView struct {
 	ID, Href, Number, Subject, Customer, Status string
 	StatusCode, Time, Address, Work, Back       string
 	CheckedIn, CheckedOut                       string
-	Steps                                       []fsStep
+	Steps, Other                                []fsStep
 	CanWork, CanParts                           bool
 	Version                                     int64
 	Parts                                       []fsPartRow
@@ -144,7 +144,11 @@ func (s *Server) visitView(c *rc, v entity.Record, back string, compact bool) (*
 			if st == crm.VisitStepStart {
 				step.Needs = ""
 			}
-			vv.Steps = append(vv.Steps, step)
+			if step.Danger {
+				vv.Other = append(vv.Other, step)
+			} else {
+				vv.Steps = append(vv.Steps, step)
+			}
 		}
 		vv.CanWork = crm.VisitPartsAllowed(status)
 		vv.CanParts = crm.VisitPartsAllowed(status) && c.p.Perm("stock_movement").Create
