@@ -34,7 +34,7 @@ func TestFieldServiceContract(t *testing.T) {
 	mgr, eng1, eng2 := as(mgrP), as(eng1P), as(eng2P)
 	cust := f.Customer(t, f.Rep1, "合肥京东方光电科技有限公司")
 
-	st, b := mgr.do("POST", "/api/v1/warehouses", map[string]any{"code": "VAN-1", "name": "周工随车库", "kind": "van", "keeper_id": eng1P.UserID})
+	st, b := mgr.do("POST", "/api/v1/warehouses", map[string]any{"code": "VAN-1", "name": "周工网点库", "kind": "branch", "keeper_id": eng1P.UserID})
 	if st != 201 {
 		t.Fatalf("warehouse: %d %s", st, b)
 	}
