@@ -31,16 +31,42 @@ func init() {
 		}
 		m.HandleFunc("POST /api/v1/visits/{id}/work", h.authed(h.visitWork))
 		m.HandleFunc("GET /api/v1/visits/{id}/parts", h.authed(h.visitParts))
-		m.HandleFunc("POST /api/v1/visits/{id}/parts", h.authed(h.visitUsePart))
+		m.HandleFunc("POST /api/v1/visits/{id}/parts", h.authed(h.fsLabeled("stock_movement", h.visitUsePart)))
 		m.HandleFunc("POST /api/v1/visits/{id}/confirmation-link", h.authed(h.visitLink))
 		m.HandleFunc("POST /api/v1/returns", h.authed(h.createReturn))
-		m.HandleFunc("POST /api/v1/returns/{id}/items", h.authed(h.returnItem))
+		m.HandleFunc("POST /api/v1/returns/{id}/items", h.authed(h.fsLabeled("return_request", h.returnItem)))
 		for _, step := range crm.ReturnStepNames {
 			m.HandleFunc("POST /api/v1/returns/{id}/"+step, h.authed(h.returnStep(step)))
 		}
 	})
 	areaPaths = append(areaPaths, fieldservicePaths)
 	areaSchemas = append(areaSchemas, fieldserviceSchemas)
+}
+
+// fsLabeled names the fields of an endpoint's problems by the labels of
+// another entity first (a part used names the movement's fields), then
+// the resource's own.
+func (h *API) fsLabeled(entityName string, fn handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+		err := fn(w, r, p)
+		if err == nil {
+			return nil
+		}
+		s, l := h.App.DB.Schema(), httpx.Lang(r)
+		own := h.labeler(r)
+		httpx.ProblemLabeled(w, r, err, func(field string) string {
+			if e := s.Entity(entityName); e != nil {
+				if f := e.Field(field); f != nil {
+					return f.Label.In(l)
+				}
+			}
+			if own != nil {
+				return own(field)
+			}
+			return ""
+		})
+		return nil
+	}
 }
 
 func (h *API) createVisit(w http.ResponseWriter, r *http.Request, p *access.Principal) error {

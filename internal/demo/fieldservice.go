@@ -247,7 +247,7 @@ func (fl *fsLoader) visits(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, st := range []fieldservice.VisitStepInput{{Step: crm.VisitStepStart}, {Step: crm.VisitStepCheckIn, Location: "合肥市新站区 东方大道 2177 号 2 号厂房"}} {
+	for _, st := range []fieldservice.VisitStepInput{{Step: crm.VisitStepStart}, {Step: crm.VisitStepCheckIn, Location: "客户厂区 2 号车间"}} {
 		if err := step(now, st); err != nil {
 			return err
 		}
