@@ -304,5 +304,3 @@ func (h *API) returnStep(step string) handler {
 		return nil
 	}
 }
-
-
