@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ func init() {
 	})
 	onDetail("service_visit", (*Server).visitPanels)
 	onDetail("return_request", (*Server).returnPanels)
+	onDetail("ticket", (*Server).ticketFieldService)
 	navAfter["service_visit"] = append(navAfter["service_visit"], func(c *rc) []navItem {
 		if c.p.Perm("service_visit").Read == access.None {
 			return nil
@@ -494,3 +496,57 @@ func (s *Server) returnItemPost(c *rc) error {
 	}
 	return c.processDone(c.T("fs.done.item"), back)
 }
+
+// On the ticket's page: its visits and returns, and links to plan one.
+
+type fsSideRow struct{ Href, Number, Status, When string }
+
+type fsTicketSide struct {
+	T                   func(string, ...any) string
+	Visits, Returns     []fsSideRow
+	NewVisit, NewReturn string
+}
+
+func (s *Server) ticketFieldService(c *rc, rec entity.Record, dp *detailPage) error {
+	v := &fsTicketSide{T: c.T}
+	list := func(name string) ([]entity.Record, error) {
+		e := c.schema.Entity(name)
+		if e == nil || c.p.Perm(name).Read == access.None {
+			return nil, nil
+		}
+		pg, err := s.app.Records.List(c.ctx(), c.p, name, entity.Query{Conds: []entity.Cond{{Field: e.Field("ticket_id"), Op: entity.Eq, Values: []any{rec.ID()}}}, Sort: e.Field("created_at"), Desc: true, Limit: 20})
+		if err != nil {
+			return nil, err
+		}
+		return pg.Items, nil
+	}
+	visits, err := list("service_visit")
+	if err != nil {
+		return err
+	}
+	ve := c.schema.Entity("service_visit")
+	for _, x := range visits {
+		v.Visits = append(v.Visits, fsSideRow{Href: "/visits/" + x.ID(), Number: x.Str("number"), Status: optionLabel(c, ve.Field("status"), x.Str("status")),
+			When: c.fmtTime(x.Time("appointment_start"))})
+	}
+	returns, err := list("return_request")
+	if err != nil {
+		return err
+	}
+	re := c.schema.Entity("return_request")
+	for _, x := range returns {
+		v.Returns = append(v.Returns, fsSideRow{Href: "/returns/" + x.ID(), Number: x.Str("number"), Status: optionLabel(c, re.Field("status"), x.Str("status"))})
+	}
+	if !c.p.ReadOnly && c.p.Perm("service_visit").Create {
+		v.NewVisit = "/visits/new?ticket_id=" + rec.ID() + "&customer_id=" + rec.Str("customer_id") + "&subject=" + urlQueryEscape(rec.Str("subject"))
+	}
+	if !c.p.ReadOnly && c.p.Perm("return_request").Create {
+		v.NewReturn = "/returns/new?ticket_id=" + rec.ID() + "&customer_id=" + rec.Str("customer_id")
+	}
+	if len(v.Visits) == 0 && len(v.Returns) == 0 && v.NewVisit == "" && v.NewReturn == "" {
+		return nil
+	}
+	return s.partialOr(c, "fs_ticket_side", v, &dp.Side)
+}
+
+func urlQueryEscape(v string) string { return url.QueryEscape(v) }
