@@ -363,3 +363,10 @@ func (s *Service) choices(ctx context.Context, q string) ([]Choice, error) {
 	}
 	return out, rows.Err()
 }
+
+// EngineerChoices are the active field engineers (the visit's engineer
+// picker), by name.
+func (s *Service) EngineerChoices(ctx context.Context) ([]Choice, error) {
+	return s.choices(ctx, `SELECT u.id, u.name, '' FROM service_agents a JOIN users u ON u.id = a.user_id
+		WHERE a.field_engineer = TRUE AND a.active = TRUE AND a.deleted_at IS NULL AND u.active = TRUE AND u.deleted_at IS NULL ORDER BY u.name LIMIT 500`)
+}

@@ -28,6 +28,8 @@ import (
 func init() {
 	areaRoutes = append(areaRoutes, func(s *Server, m *http.ServeMux) {
 		m.HandleFunc("GET /visits/today", s.page(s.visitsToday))
+		m.HandleFunc("GET /visits/plan", s.page(s.planVisit))
+		m.HandleFunc("POST /visits/plan", s.page(s.planVisitPost))
 		m.HandleFunc("POST /visits/{id}/step", s.page(s.visitStepPost))
 		m.HandleFunc("POST /visits/{id}/work", s.page(s.visitWorkPost))
 		m.HandleFunc("POST /visits/{id}/parts", s.page(s.visitPartPost))
@@ -45,7 +47,11 @@ func init() {
 		if c.p.Perm("service_visit").Read == access.None {
 			return nil
 		}
-		return []navItem{{Key: "visits-today", Text: c.T("fs.nav.today"), Href: "/visits/today"}}
+		items := []navItem{{Key: "visits-today", Text: c.T("fs.nav.today"), Href: "/visits/today"}}
+		if c.p.Perm("service_visit").Create && !c.p.ReadOnly {
+			items = append(items, navItem{Key: "visits-plan", Text: c.T("fs.nav.plan"), Href: "/visits/plan"})
+		}
+		return items
 	})
 	navAfter["spare_part_stock"] = append(navAfter["spare_part_stock"], func(c *rc) []navItem {
 		if c.p.Perm("spare_part_stock").Read == access.None {
@@ -538,7 +544,7 @@ func (s *Server) ticketFieldService(c *rc, rec entity.Record, dp *detailPage) er
 		v.Returns = append(v.Returns, fsSideRow{Href: "/returns/" + x.ID(), Number: x.Str("number"), Status: optionLabel(c, re.Field("status"), x.Str("status"))})
 	}
 	if !c.p.ReadOnly && c.p.Perm("service_visit").Create {
-		v.NewVisit = "/visits/new?ticket_id=" + rec.ID() + "&customer_id=" + rec.Str("customer_id") + "&subject=" + urlQueryEscape(rec.Str("subject"))
+		v.NewVisit = "/visits/plan?ticket_id=" + rec.ID() + "&customer_id=" + rec.Str("customer_id") + "&subject=" + urlQueryEscape(rec.Str("subject"))
 	}
 	if !c.p.ReadOnly && c.p.Perm("return_request").Create {
 		v.NewReturn = "/returns/new?ticket_id=" + rec.ID() + "&customer_id=" + rec.Str("customer_id")
@@ -550,3 +556,93 @@ func (s *Server) ticketFieldService(c *rc, rec entity.Record, dp *detailPage) er
 }
 
 func urlQueryEscape(v string) string { return url.QueryEscape(v) }
+
+// Planning a visit with its engineer (the dispatcher's form; the generic
+// form has no engineer picker).
+
+type visitPlanPage struct {
+	*base
+	TicketID, CustomerID, TicketTitle, CustomerTitle string
+	Subject, Address, Start, End                     string
+	Engineers                                        []option
+	Errors                                           []string
+}
+
+func (s *Server) planVisitForm(c *rc, pp *visitPlanPage, status int) error {
+	engs, err := s.app.FieldService.EngineerChoices(c.ctx())
+	if err != nil {
+		return err
+	}
+	sel := c.r.PostFormValue("engineer_id")
+	pp.Engineers = s.choiceOptions(engs, sel, "")
+	if pp.TicketID != "" {
+		if t, err := s.app.Records.Titles(c.ctx(), c.p, "ticket", []string{pp.TicketID}); err == nil {
+			pp.TicketTitle = t[pp.TicketID]
+		}
+	}
+	if pp.CustomerID != "" {
+		if t, err := s.app.Records.Titles(c.ctx(), c.p, "customer", []string{pp.CustomerID}); err == nil {
+			pp.CustomerTitle = t[pp.CustomerID]
+		}
+	}
+	return c.render(status, "fieldservice_plan", pp)
+}
+
+func (s *Server) planVisit(c *rc) error {
+	if !c.p.Perm("service_visit").Create || c.p.ReadOnly {
+		return errs.Denied()
+	}
+	q := c.r.URL.Query()
+	pp := &visitPlanPage{base: c.newBase(c.T("fs.plan.title"), "visits"), TicketID: strings.ToLower(q.Get("ticket_id")), CustomerID: strings.ToLower(q.Get("customer_id")),
+		Subject: q.Get("subject")}
+	if pp.TicketID != "" && !entity.LooksLikeID(pp.TicketID) {
+		pp.TicketID = ""
+	}
+	if pp.CustomerID != "" && !entity.LooksLikeID(pp.CustomerID) {
+		pp.CustomerID = ""
+	}
+	tomorrow := time.Now().In(s.app.Loc).AddDate(0, 0, 1)
+	day := time.Date(tomorrow.Year(), tomorrow.Month(), tomorrow.Day(), 9, 0, 0, 0, s.app.Loc)
+	pp.Start, pp.End = day.Format("2006-01-02T15:04"), day.Add(2*time.Hour).Format("2006-01-02T15:04")
+	return s.planVisitForm(c, pp, http.StatusOK)
+}
+
+func (s *Server) planVisitPost(c *rc) error {
+	if err := c.r.ParseForm(); err != nil {
+		return errs.New(errs.Invalid, "validation")
+	}
+	f := c.r.PostFormValue
+	pp := &visitPlanPage{base: c.newBase(c.T("fs.plan.title"), "visits"), TicketID: strings.ToLower(f("ticket_id")), CustomerID: strings.ToLower(f("customer_id")),
+		Subject: f("subject"), Address: f("address"), Start: f("appointment_start"), End: f("appointment_end")}
+	in := entity.Record{}
+	var bad []errs.FieldError
+	for _, k := range []string{"ticket_id", "customer_id", "subject", "address"} {
+		if v := strings.TrimSpace(f(k)); v != "" {
+			in[k] = v
+		}
+	}
+	for _, k := range []string{"appointment_start", "appointment_end"} {
+		t, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(f(k)), s.app.Loc)
+		if err != nil {
+			bad = append(bad, errs.FieldError{Field: k, Code: "invalid_datetime"})
+			continue
+		}
+		in[k] = entity.CanonTime(t)
+	}
+	err := errs.Validation(bad)
+	var out entity.Record
+	if err == nil {
+		out, err = s.app.FieldService.CreateVisit(c.ctx(), c.p, in, f("engineer_id"))
+	}
+	if err != nil {
+		if errs.KindOf(err) != errs.Invalid {
+			return c.processFailed(err, "/visits/plan")
+		}
+		ve := c.schema.Entity("service_visit")
+		for _, fe := range fieldErrors(err) {
+			pp.Errors = append(pp.Errors, c.fieldText(ve, fe))
+		}
+		return s.planVisitForm(c, pp, httpStatus(err))
+	}
+	return c.processDone(c.T("fs.plan.done", "title", out.Str("number")), "/visits/"+out.ID())
+}

@@ -122,3 +122,48 @@ func TestBrowserFieldEngineerDay(t *testing.T) {
 		t.Fatalf("visit after confirmation: %v %v", got, err)
 	}
 }
+
+// A dispatcher plans a visit from a ticket with the engineer picker; a
+// wrong time is refused with the form kept.
+func TestBrowserPlanVisit(t *testing.T) {
+	f := apptest.NewFixture(t)
+	ctx := context.Background()
+	sys := access.SystemPrincipal()
+	eng := f.AddUser(t, "周工", "zhou.eng@example.com", f.South, access.RoleFieldEngineer)
+	if _, err := f.App.Records.Create(ctx, sys, "service_agent", entity.Record{"user_id": eng.UserID, "team_id": f.South, "field_engineer": true}); err != nil {
+		t.Fatal(err)
+	}
+	cust := f.Customer(t, f.Rep1, "合肥京东方光电科技有限公司")
+	tk, err := f.App.Tickets.Create(ctx, f.Admin, entity.Record{"subject": "设备异响", "customer_id": cust.ID(), "description": "主轴异响"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, base := newBrowser(t, f)
+	if err := signIn(step, base, f.Admin.Email); err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(step,
+		chromedp.Navigate(base+"/tickets/"+tk.ID()),
+		chromedp.WaitVisible(chromedp.CSS(`#ticket-field a.btn`)),
+		chromedp.Click(chromedp.CSS(`#ticket-field a.btn`)),
+		chromedp.WaitVisible(chromedp.CSS(`#pv-engineer`)),
+		chromedp.SetValue(chromedp.CSS(`#pv-end`), "2020-01-01T08:00"),
+		chromedp.Click(chromedp.CSS(`form[action="/visits/plan"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.alert-error`)),
+	)
+	if err != nil {
+		t.Fatalf("refused plan: %v", err)
+	}
+	err = chromedp.Do(step,
+		chromedp.SetValue(chromedp.CSS(`#pv-end`), time.Now().AddDate(0, 0, 2).Format("2006-01-02T15:04")),
+		chromedp.Click(chromedp.CSS(`form[action="/visits/plan"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#visit-work`)),
+	)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	mine, err := f.App.FieldService.MyVisits(ctx, eng, time.Now().AddDate(0, 0, 1).Format("2006-01-02"))
+	if err != nil || len(mine) != 1 || mine[0].Str("ticket_id") != tk.ID() || mine[0].Str("customer_id") != cust.ID() {
+		t.Fatalf("planned visit: %v %v", mine, err)
+	}
+}
