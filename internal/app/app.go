@@ -21,6 +21,7 @@ import (
 	"closeloop/internal/crm"
 	"closeloop/internal/customers"
 	"closeloop/internal/feedback"
+	"closeloop/internal/fieldservice"
 	"closeloop/internal/finance"
 	"closeloop/internal/fulfilment"
 	"closeloop/internal/importer"
@@ -98,6 +99,8 @@ type App struct {
 	Channels *channels.Service
 	Feedback *feedback.Service // cause review, improvement items, return visits, surveys, recovery tasks
 	Care     *care.Service     // care reminders, greetings, opportunities raised from service, signals
+	// FieldService runs on-site visits, spare-part stock and returns.
+	FieldService *fieldservice.Service
 }
 
 // Open connects to the database, migrates, seeds shipped defaults and
@@ -132,6 +135,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Finance = finance.New(a.Records)
 	a.Tickets = tickets.New(a.Records)
 	a.SLA = sla.New(a.Records)
+	a.FieldService = fieldservice.New(a.Records, a.Tickets)
 	a.Files = attachments.New(a.Records, maxUpload)
 	a.Auth = auth.New(db, a.Records)
 	a.Admin = admin.New(db)

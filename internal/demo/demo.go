@@ -74,6 +74,7 @@ func Load(ctx context.Context, a *app.App, opt Options) (Info, error) {
 		{"channels", l.channels},
 		{"feedback", l.feedbackLoop}, // resolved tickets with causes, surveys, improvement items, return visits
 		{"care", l.care},             // care rules, birthdays in the coming days, the day's care list
+		{"fieldservice", l.fieldservice},
 		{"history", l.backdate},
 		{"sla", l.sla}, // last: the sweep sees every ticket opened before
 	}
