@@ -33,7 +33,7 @@ import (
 	"closeloop/internal/tickets"
 )
 
-// Mail in (docs/aftersales-channels.md). The service.mail_in job polls
+// Mail in (docs/architecture.md, "After-sales: channels"). The service.mail_in job polls
 // one IMAP mailbox every minute: it searches the unseen messages, reads
 // each (without marking it), files it, and only then flags it \Seen. The
 // job runner leases the job, so one server polls at a time; and the
