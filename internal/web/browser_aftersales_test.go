@@ -98,11 +98,11 @@ func TestBrowserServiceRequestToRecoveryTask(t *testing.T) {
 		chromedp.WaitVisible(chromedp.Search(row)),
 	)
 	rowJS := fmt.Sprintf(`[...document.querySelectorAll('tr')].find(r => [...r.querySelectorAll('strong')].some(s => s.textContent.trim() === %s))`, strconv.Quote(number))
-	due, err := chromedp.Run(step, chromedp.Evaluate[string](`(` + rowJS + `)?.querySelector('.tk-countdown')?.dataset.due || ''`))
+	due, err := chromedp.Run(step, chromedp.Evaluate[string](`(`+rowJS+`)?.querySelector('.tk-countdown')?.dataset.due || ''`))
 	if err != nil || due == "" {
 		t.Fatalf("no countdown on the queue row: %q %v", due, err)
 	}
-	cd, err := chromedp.Run(step, chromedp.Evaluate[string](`(` + rowJS + `).querySelector('.tk-countdown .tk-cd-text').textContent.trim()`))
+	cd, err := chromedp.Run(step, chromedp.Evaluate[string](`(`+rowJS+`).querySelector('.tk-countdown .tk-cd-text').textContent.trim()`))
 	if err != nil || cd == "" {
 		t.Errorf("the countdown shows no remaining time: %q %v", cd, err)
 	}
