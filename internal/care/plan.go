@@ -356,8 +356,8 @@ func (s *Service) addReminder(ctx context.Context, sys *access.Principal, owner 
 		if n > 0 {
 			return nil
 		}
-		rec := entity.Record{"title": c.title, "kind": c.kind, "date": c.date, "customer_id": c.customer, "contact_id": nilIfEmpty(c.contact),
-			"holiday": nilIfEmpty(c.holiday), "rule_id": nilIfEmpty(c.rule), "subject_entity": c.subjectEntity, "subject_id": c.subjectID,
+		rec := entity.Record{"title": c.title, "kind": c.kind, "date": c.date, "customer_id": c.customer, "contact_id": entity.NilIfEmpty(c.contact),
+			"holiday": entity.NilIfEmpty(c.holiday), "rule_id": entity.NilIfEmpty(c.rule), "subject_entity": c.subjectEntity, "subject_id": c.subjectID,
 			"unique_key": key, "auto_greeting": c.auto, "owner_id": owner}
 		if _, err := s.R.InsertTx(ctx, tx, sys, "care_reminder", rec); err != nil {
 			return err

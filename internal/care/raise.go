@@ -153,7 +153,7 @@ func (s *Service) Raise(ctx context.Context, p *access.Principal, entityName, id
 			if err != nil {
 				return err
 			}
-			if o, err = s.R.SetTx(ctx, tx, p, oe, o, entity.Record{"owner_id": *owner, "team_id": nilIfEmpty(team)}); err != nil {
+			if o, err = s.R.SetTx(ctx, tx, p, oe, o, entity.Record{"owner_id": *owner, "team_id": entity.NilIfEmpty(team)}); err != nil {
 				return err
 			}
 			if err := notify.Notify(ctx, tx, *owner, "opportunity_raised", "opportunity", o.ID(), map[string]any{

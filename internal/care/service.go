@@ -175,13 +175,6 @@ func (s *Service) SaveSettings(ctx context.Context, p *access.Principal, in Sett
 	return out, err
 }
 
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // dateText reads a DATE column on either engine.
 func dateText(v any) string {
 	switch d := v.(type) {

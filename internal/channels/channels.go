@@ -105,24 +105,6 @@ func wellFormed(s string) bool {
 	return true
 }
 
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func fieldErr(field, code string, args ...any) error {
-	fe := errs.FieldError{Field: field, Code: code}
-	if len(args) > 1 {
-		fe.Args = map[string]any{}
-		for i := 0; i+1 < len(args); i += 2 {
-			fe.Args[args[i].(string)] = args[i+1]
-		}
-	}
-	return errs.Validation([]errs.FieldError{fe})
-}
-
 // hit counts one use of bucket now and answers TooMany (with the seconds
 // until the oldest counted use leaves the window) when limit uses are
 // already in the window. Rows older than a day are dropped on the way.

@@ -10,6 +10,7 @@ import (
 
 	"closeloop/internal/access"
 	"closeloop/internal/crm"
+	"closeloop/internal/entity"
 	"closeloop/internal/errs"
 	"closeloop/internal/i18n"
 	"closeloop/internal/records"
@@ -60,8 +61,8 @@ func (s *Service) makePortalLink(ctx context.Context, q store.Querier, createdBy
 	now := s.now()
 	exp := now.Add(time.Duration(days) * 24 * time.Hour)
 	if _, err := q.ExecContext(ctx, `INSERT INTO portal_links (id, customer_id, contact_id, email, token_hash, expires_at, created_at, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, store.NewID(), nilIfEmpty(customerID), nilIfEmpty(contactID), nilIfEmpty(strings.ToLower(email)),
-		hashToken(tok), exp, now, nilIfEmpty(createdBy)); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, store.NewID(), entity.NilIfEmpty(customerID), entity.NilIfEmpty(contactID), entity.NilIfEmpty(strings.ToLower(email)),
+		hashToken(tok), exp, now, entity.NilIfEmpty(createdBy)); err != nil {
 		return PortalLink{}, fmt.Errorf("channels: store portal link: %w", err)
 	}
 	return PortalLink{Token: tok, Path: PortalPath + tok, ExpiresAt: exp, Days: days}, nil
@@ -104,10 +105,10 @@ func (s *Service) Open(ctx context.Context, token string) (*Portal, error) {
 func (s *Service) RequestLink(ctx context.Context, email, ip string, l i18n.Lang) error {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" {
-		return fieldErr("email", "required")
+		return errs.Field("email", "required")
 	}
 	if len(email) > 254 || !strings.Contains(email, "@") || strings.ContainsAny(email, " \t\r\n<>") {
-		return fieldErr("email", "invalid_email")
+		return errs.Field("email", "invalid_email")
 	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := s.hit(ctx, tx, "portal-request:"+ip, RequestLimit, RequestWindow); err != nil {
@@ -306,10 +307,10 @@ func (s *Service) PortalTicket(ctx context.Context, pt *Portal, id string) (*Tic
 func (s *Service) Write(ctx context.Context, pt *Portal, ticketID, body, ip string) error {
 	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
 	if body == "" {
-		return fieldErr("body", "required")
+		return errs.Field("body", "required")
 	}
 	if n := len([]rune(body)); n > MaxDescription {
-		return fieldErr("body", "too_long", "max", MaxDescription)
+		return errs.Field("body", "too_long", "max", MaxDescription)
 	}
 	v, err := s.PortalTicket(ctx, pt, ticketID)
 	if err != nil {

@@ -27,6 +27,23 @@ func (r Record) ID() string { s, _ := r["id"].(string); return s }
 // Version is the record's optimistic-locking version.
 func (r Record) Version() int64 { v, _ := r["version"].(int64); return v }
 
+// CheckVersion refuses a step on a record someone changed since the
+// caller read it (version 0: the caller did not say, no check).
+func CheckVersion(r Record, version int64) error {
+	if version != 0 && r.Version() != version {
+		return errs.Stale()
+	}
+	return nil
+}
+
+// NilIfEmpty is nil for an empty string (a NULL column), else the string.
+func NilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // Str returns a string value or "".
 func (r Record) Str(name string) string { s, _ := r[name].(string); return s }
 

@@ -81,6 +81,21 @@ func New(kind Kind, code string, args ...any) *Error {
 	return e
 }
 
+// Field is a validation error about one field; args are name/value
+// pairs for the message ("max", 10).
+func Field(field, code string, args ...any) error {
+	fe := FieldError{Field: field, Code: code}
+	if len(args) > 1 {
+		fe.Args = map[string]any{}
+		for i := 0; i+1 < len(args); i += 2 {
+			if k, ok := args[i].(string); ok {
+				fe.Args[k] = args[i+1]
+			}
+		}
+	}
+	return Validation([]FieldError{fe})
+}
+
 // Validation returns an Invalid error listing field problems, or nil if there are none.
 func Validation(fields []FieldError) error {
 	if len(fields) == 0 {

@@ -41,7 +41,7 @@ func (s *Service) afterItem(ctx context.Context, tx *store.Tx, p *access.Princip
 // prepareLink keeps an item's links unique and the item's count true.
 func (s *Service) prepareLink(ctx context.Context, tx *store.Tx, p *access.Principal, old, rec entity.Record) error {
 	if old != nil && (old.Str("item_id") != rec.Str("item_id") || old.Str("ticket_id") != rec.Str("ticket_id")) {
-		return fieldErr("ticket_id", "improvement_link_fixed")
+		return errs.Field("ticket_id", "improvement_link_fixed")
 	}
 	if old != nil {
 		return nil
@@ -51,7 +51,7 @@ func (s *Service) prepareLink(ctx context.Context, tx *store.Tx, p *access.Princ
 		return fmt.Errorf("feedback: link check: %w", err)
 	}
 	if n > 0 {
-		return fieldErr("ticket_id", "improvement_ticket_linked")
+		return errs.Field("ticket_id", "improvement_ticket_linked")
 	}
 	return nil
 }
@@ -77,7 +77,7 @@ func (s *Service) StepItem(ctx context.Context, p *access.Principal, id string, 
 	e := s.entity("improvement_item")
 	in.Reason = strings.TrimSpace(in.Reason)
 	if len([]rune(in.Reason)) > 20000 {
-		return nil, fieldErr("reason", "too_long")
+		return nil, errs.Field("reason", "too_long")
 	}
 	var out entity.Record
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -162,13 +162,13 @@ func (s *Service) CreateItem(ctx context.Context, p *access.Principal, in NewIte
 		if owner != "" && owner != item.Str("owner_id") {
 			st, err := s.DB.UserState(ctx, tx, owner)
 			if err != nil || !st.Active {
-				return fieldErr("owner_id", "invalid_user")
+				return errs.Field("owner_id", "invalid_user")
 			}
 			team, err := s.R.UserTeam(ctx, tx, owner)
 			if err != nil {
 				return err
 			}
-			if item, err = s.R.SetTx(records.AsProcess(ctx), tx, p, e, item, entity.Record{"owner_id": owner, "team_id": nilIfEmpty(team)}); err != nil {
+			if item, err = s.R.SetTx(records.AsProcess(ctx), tx, p, e, item, entity.Record{"owner_id": owner, "team_id": entity.NilIfEmpty(team)}); err != nil {
 				return err
 			}
 		}
@@ -182,7 +182,7 @@ func (s *Service) CreateItem(ctx context.Context, p *access.Principal, in NewIte
 			seen[tid] = true
 			if _, err := s.DB.Get(ctx, tx, te, tid, s.R.ReadPred(te, p), false); err != nil {
 				if errs.KindOf(err) == errs.NotFound {
-					return fieldErr("ticket_ids", "invalid_ref")
+					return errs.Field("ticket_ids", "invalid_ref")
 				}
 				return err
 			}
@@ -290,7 +290,7 @@ func (s *Service) KnowledgeArticle(ctx context.Context, p *access.Principal, tic
 		}
 		created = true
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_articles (ticket_id, article_id, created_at, created_by) VALUES ($1, $2, $3, $4)`,
-			t.ID(), out.ID(), s.now(), nilIfEmpty(p.UserID)); err != nil {
+			t.ID(), out.ID(), s.now(), entity.NilIfEmpty(p.UserID)); err != nil {
 			return fmt.Errorf("feedback: link article: %w", err)
 		}
 		return s.DB.Audit(ctx, tx, store.AuditEntry{ActorID: p.UserID, Entity: "ticket", RecordID: t.ID(), Action: "knowledge_article",

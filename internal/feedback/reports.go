@@ -152,7 +152,7 @@ func (s *Service) CauseReview(ctx context.Context, p *access.Principal, q Report
 	rep := CauseReport{From: q.From, To: q.To, Group: q.Group, Rows: []CauseRow{}, Months: []string{}, PerMonth: map[string]int{}}
 	col := map[string]string{"cause": "t.cause", "product": "t.product_id", "customer": "t.customer_id"}[q.Group]
 	if col == "" {
-		return rep, fieldErr("group", "invalid_option")
+		return rep, errs.Field("group", "invalid_option")
 	}
 	conds := []entity.Cond{{Field: e.Field("resolved_at"), Op: entity.Empty, Values: []any{false}}}
 	from, to := s.dayBounds(q.From, q.To)
@@ -385,7 +385,7 @@ func (s *Service) SurveyResults(ctx context.Context, p *access.Principal, q Repo
 	rep := SurveyReport{From: q.From, To: q.To, Group: q.Group, Rows: []SurveyRow{}, Scope: map[access.Scope]string{access.Own: "own", access.Team: "team", access.All: "all"}[scope]}
 	col := map[string]string{"agent": "t.owner_id", "team": "t.team_id", "product": "t.product_id", "month": "t.created_at"}[q.Group]
 	if col == "" {
-		return rep, fieldErr("group", "invalid_option")
+		return rep, errs.Field("group", "invalid_option")
 	}
 	var conds []entity.Cond
 	from, to := s.dayBounds(q.From, q.To)

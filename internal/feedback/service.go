@@ -20,7 +20,6 @@ import (
 
 	"closeloop/internal/access"
 	"closeloop/internal/entity"
-	"closeloop/internal/errs"
 	"closeloop/internal/mail"
 	"closeloop/internal/notify"
 	"closeloop/internal/records"
@@ -87,18 +86,7 @@ func (s *Service) intSetting(ctx context.Context, q store.Querier, key string, d
 	return n
 }
 
-func fieldErr(field, code string) error {
-	return errs.Validation([]errs.FieldError{{Field: field, Code: code}})
-}
-
 func cleanID(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
-
-func nilIfEmpty(v string) any {
-	if v == "" {
-		return nil
-	}
-	return v
-}
 
 // event writes a line of the customer's timeline.
 func (s *Service) event(ctx context.Context, tx *store.Tx, p *access.Principal, customerID, kind, entityName, id string, data map[string]any) error {

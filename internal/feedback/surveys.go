@@ -125,7 +125,7 @@ func (s *Service) makeLink(ctx context.Context, tx *store.Tx, p *access.Principa
 		exp = s.now().Add(DefaultSurveyDays * 24 * time.Hour)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO public_links (id, purpose, entity, record_id, token_hash, expires_at, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		store.NewID(), SurveyPurpose, "survey", sv.ID(), hashToken(tok), exp, s.now(), nilIfEmpty(p.UserID)); err != nil {
+		store.NewID(), SurveyPurpose, "survey", sv.ID(), hashToken(tok), exp, s.now(), entity.NilIfEmpty(p.UserID)); err != nil {
 		return Link{}, fmt.Errorf("feedback: store link: %w", err)
 	}
 	l := Link{Path: SurveyPath + tok, ExpiresAt: exp}
@@ -392,7 +392,7 @@ func (s *Service) Answer(ctx context.Context, token, ip string, a crm.SurveyAnsw
 		if !now.Before(l.expiresAt) {
 			return errs.New(errs.Unprocessable, "public_link_expired")
 		}
-		r, err := tx.ExecContext(ctx, `UPDATE public_links SET used_at = $1, used_ip = $2 WHERE id = $3 AND used_at IS NULL`, now, nilIfEmpty(ip), l.id)
+		r, err := tx.ExecContext(ctx, `UPDATE public_links SET used_at = $1, used_ip = $2 WHERE id = $3 AND used_at IS NULL`, now, entity.NilIfEmpty(ip), l.id)
 		if err != nil {
 			return fmt.Errorf("feedback: use link: %w", err)
 		}
@@ -498,7 +498,7 @@ func (s *Service) prepareRecovery(ctx context.Context, tx *store.Tx, p *access.P
 	}
 	if rec.Str("status") == crm.RecoveryDone && old.Str("status") != crm.RecoveryDone {
 		if strings.TrimSpace(rec.Str("outcome")) == "" {
-			return fieldErr("outcome", "required")
+			return errs.Field("outcome", "required")
 		}
 		rec["done_at"] = s.now()
 	}

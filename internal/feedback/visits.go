@@ -8,6 +8,7 @@ import (
 	"closeloop/internal/access"
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
+	"closeloop/internal/errs"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
@@ -33,7 +34,7 @@ func (s *Service) prepareVisit(ctx context.Context, tx *store.Tx, p *access.Prin
 	}
 	if rec.Str("status") == crm.ReturnVisitDone && (old == nil || old.Str("status") != crm.ReturnVisitDone) {
 		if rec.Str("reach") == "" {
-			return fieldErr("reach", "required")
+			return errs.Field("reach", "required")
 		}
 		rec["done_at"] = s.now()
 	}

@@ -101,7 +101,7 @@ func (s *Service) ConfirmLink(ctx context.Context, p *access.Principal, visitID 
 		}
 		exp := now.Add(ConfirmLinkHours * time.Hour)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO visit_links (id, visit_id, token_hash, expires_at, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
-			store.NewID(), v.ID(), hashToken(tok), exp, now, nilIfEmpty(p.UserID)); err != nil {
+			store.NewID(), v.ID(), hashToken(tok), exp, now, entity.NilIfEmpty(p.UserID)); err != nil {
 			return fmt.Errorf("fieldservice: store link: %w", err)
 		}
 		if err := s.DB.Audit(ctx, tx, store.AuditEntry{ActorID: p.UserID, Entity: "service_visit", RecordID: v.ID(), Action: "public_link",
@@ -256,7 +256,7 @@ func (s *Service) Confirm(ctx context.Context, token, ip string, in ConfirmInput
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		r, err := tx.ExecContext(ctx, `UPDATE visit_links SET used_at = $1, used_ip = $2 WHERE id = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1`,
-			now, nilIfEmpty(ip), l.id)
+			now, entity.NilIfEmpty(ip), l.id)
 		if err != nil {
 			return fmt.Errorf("fieldservice: use link: %w", err)
 		}
@@ -279,7 +279,7 @@ func (s *Service) Confirm(ctx context.Context, token, ip string, in ConfirmInput
 			return err
 		}
 		set := entity.Record{"status": crm.VisitConfirmed, "confirmed_at": now, "confirmer_name": in.Name,
-			"confirm_remarks": nilIfEmpty(in.Remarks), "confirm_ip": nilIfEmpty(ip)}
+			"confirm_remarks": entity.NilIfEmpty(in.Remarks), "confirm_ip": entity.NilIfEmpty(ip)}
 		if _, err := s.R.SetTx(records.AsProcess(ctx), tx, sys, ve, v, set); err != nil {
 			return err
 		}

@@ -73,7 +73,7 @@ func (s *Service) prepareReturn(ctx context.Context, tx *store.Tx, p *access.Pri
 	if id := rec.Str("ticket_id"); id != "" && changed("ticket_id") {
 		if t, err := s.get(ctx, tx, "ticket", id); err == nil {
 			if rec.Str("customer_id") == "" {
-				rec["customer_id"] = nilIfEmpty(t.Str("customer_id"))
+				rec["customer_id"] = entity.NilIfEmpty(t.Str("customer_id"))
 			} else if c := t.Str("customer_id"); c != "" && c != rec.Str("customer_id") {
 				bad = append(bad, errs.FieldError{Field: "ticket_id", Code: "return_ticket_other_customer"})
 			}
@@ -255,7 +255,7 @@ func (s *Service) StepReturn(ctx context.Context, p *access.Principal, id string
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(r, in.Version); err != nil {
+		if err := entity.CheckVersion(r, in.Version); err != nil {
 			return err
 		}
 		to, err := crm.ReturnStep(in.Step, r.Str("kind"), r.Str("status"))
@@ -266,7 +266,7 @@ func (s *Service) StepReturn(ctx context.Context, p *access.Principal, id string
 		set := entity.Record{"status": to}
 		long := func(field, v string, max int) error {
 			if len([]rune(v)) > max {
-				return fieldErr(field, "too_long", "max", max)
+				return errs.Field(field, "too_long", "max", max)
 			}
 			return nil
 		}
@@ -275,7 +275,7 @@ func (s *Service) StepReturn(ctx context.Context, p *access.Principal, id string
 			if err := long("notes", in.Notes, 1000); err != nil {
 				return err
 			}
-			set["received_at"], set["receive_notes"] = now, nilIfEmpty(in.Notes)
+			set["received_at"], set["receive_notes"] = now, entity.NilIfEmpty(in.Notes)
 			var parts []crm.ReturnItem
 			for _, it := range Items(r) {
 				if it.PartID != "" {
@@ -285,14 +285,14 @@ func (s *Service) StepReturn(ctx context.Context, p *access.Principal, id string
 			if len(parts) > 0 || in.WarehouseID != "" {
 				wh := cleanID(in.WarehouseID)
 				if wh == "" {
-					return fieldErr("warehouse_id", "return_warehouse_required")
+					return errs.Field("warehouse_id", "return_warehouse_required")
 				}
 				w, err := s.warehouse(ctx, tx, wh)
 				if err != nil {
 					return err
 				}
 				if w == nil {
-					return fieldErr("warehouse_id", "invalid_ref")
+					return errs.Field("warehouse_id", "invalid_ref")
 				}
 				set["received_warehouse_id"] = wh
 				for _, it := range parts {
@@ -308,29 +308,29 @@ func (s *Service) StepReturn(ctx context.Context, p *access.Principal, id string
 			}
 		case crm.ReturnStepInspect:
 			if in.Result == "" {
-				return fieldErr("result", "required")
+				return errs.Field("result", "required")
 			}
 			if !validOption(crm.InspectionResults, in.Result) {
-				return fieldErr("result", "invalid_option", "value", in.Result)
+				return errs.Field("result", "invalid_option", "value", in.Result)
 			}
 			if err := long("notes", in.Notes, 20000); err != nil {
 				return err
 			}
-			set["inspected_at"], set["inspection_result"], set["inspection_notes"] = now, in.Result, nilIfEmpty(in.Notes)
+			set["inspected_at"], set["inspection_result"], set["inspection_notes"] = now, in.Result, entity.NilIfEmpty(in.Notes)
 		case crm.ReturnStepReplace:
 			if in.DeliveryID == "" && in.TrackingNo == "" {
-				return fieldErr("delivery_id", "return_replacement_required")
+				return errs.Field("delivery_id", "return_replacement_required")
 			}
 			if in.DeliveryID != "" {
 				d, err := s.R.Get(ctx, p, "delivery", cleanID(in.DeliveryID))
 				if err != nil {
 					if errs.KindOf(err) == errs.NotFound {
-						return fieldErr("delivery_id", "invalid_ref")
+						return errs.Field("delivery_id", "invalid_ref")
 					}
 					return err
 				}
 				if d.Str("customer_id") != r.Str("customer_id") {
-					return fieldErr("delivery_id", "return_delivery_other_customer")
+					return errs.Field("delivery_id", "return_delivery_other_customer")
 				}
 				set["replacement_delivery_id"] = d.ID()
 			}
@@ -340,30 +340,30 @@ func (s *Service) StepReturn(ctx context.Context, p *access.Principal, id string
 			if err := long("tracking_no", in.TrackingNo, 100); err != nil {
 				return err
 			}
-			set["replacement_carrier"], set["replacement_tracking_no"], set["done_at"] = nilIfEmpty(in.Carrier), nilIfEmpty(in.TrackingNo), now
+			set["replacement_carrier"], set["replacement_tracking_no"], set["done_at"] = entity.NilIfEmpty(in.Carrier), entity.NilIfEmpty(in.TrackingNo), now
 		case crm.ReturnStepRefund:
 			if in.Amount <= 0 {
-				return fieldErr("amount", "return_refund_amount")
+				return errs.Field("amount", "return_refund_amount")
 			}
 			date := in.Date
 			if date == "" {
 				date = s.today()
 			}
 			if _, err := time.Parse(entity.DateLayout, date); err != nil {
-				return fieldErr("date", "invalid_date")
+				return errs.Field("date", "invalid_date")
 			}
 			if date > s.today() {
-				return fieldErr("date", "return_refund_future")
+				return errs.Field("date", "return_refund_future")
 			}
 			if err := long("reference", in.Reference, 100); err != nil {
 				return err
 			}
-			set["refund_amount"], set["refund_date"], set["refund_reference"], set["done_at"] = in.Amount, date, nilIfEmpty(in.Reference), now
+			set["refund_amount"], set["refund_date"], set["refund_reference"], set["done_at"] = in.Amount, date, entity.NilIfEmpty(in.Reference), now
 		case crm.ReturnStepClose:
 			set["closed_at"] = now
 		case crm.ReturnStepReject:
 			if in.Reason == "" {
-				return fieldErr("reason", "required")
+				return errs.Field("reason", "required")
 			}
 			if err := long("reason", in.Reason, 1000); err != nil {
 				return err

@@ -50,7 +50,7 @@ func (s *Service) uniqueField(entityName, table, field string) func(context.Cont
 			return fmt.Errorf("fieldservice: unique %s: %w", field, err)
 		}
 		if n > 0 {
-			return fieldErr(field, "fs_duplicate", "value", v)
+			return errs.Field(field, "fs_duplicate", "value", v)
 		}
 		return nil
 	}
@@ -196,11 +196,11 @@ func (s *Service) change(ctx context.Context, tx *store.Tx, p *access.Principal,
 	now := s.now()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO spare_part_stock (id, part_id, warehouse_id, quantity, low, version, created_at, updated_at, created_by, updated_by)
 		VALUES ($1, $2, $3, 0, FALSE, 1, $4, $4, $5, $5) ON CONFLICT (part_id, warehouse_id) DO NOTHING`,
-		store.NewID(), part.id, wh.id, now, nilIfEmpty(p.UserID)); err != nil {
+		store.NewID(), part.id, wh.id, now, entity.NilIfEmpty(p.UserID)); err != nil {
 		return 0, false, fmt.Errorf("fieldservice: stock row: %w", err)
 	}
 	cond := `quantity + $1 >= 0`
-	args := []any{delta, now, nilIfEmpty(p.UserID), part.id, wh.id}
+	args := []any{delta, now, entity.NilIfEmpty(p.UserID), part.id, wh.id}
 	if exact {
 		cond = `quantity = $6`
 		args = append(args, was)

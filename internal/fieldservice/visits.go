@@ -47,7 +47,7 @@ func (s *Service) prepareVisit(ctx context.Context, tx *store.Tx, p *access.Prin
 		if err == nil {
 			switch {
 			case rec.Str("customer_id") == "":
-				rec["customer_id"] = nilIfEmpty(t.Str("customer_id"))
+				rec["customer_id"] = entity.NilIfEmpty(t.Str("customer_id"))
 			case t.Str("customer_id") != "" && t.Str("customer_id") != rec.Str("customer_id"):
 				bad = append(bad, errs.FieldError{Field: "ticket_id", Code: "visit_ticket_other_customer"})
 			}
@@ -156,9 +156,9 @@ func (s *Service) CreateVisit(ctx context.Context, p *access.Principal, in entit
 		if engineerID != "" && engineerID != v.Str("owner_id") {
 			st, err := s.DB.UserState(ctx, tx, engineerID)
 			if err != nil || !st.Active {
-				return fieldErr("engineer_id", "invalid_user")
+				return errs.Field("engineer_id", "invalid_user")
 			}
-			if v, err = s.R.SetTx(ctx, tx, p, s.entity("service_visit"), v, entity.Record{"owner_id": engineerID, "team_id": nilIfEmpty(st.Team)}); err != nil {
+			if v, err = s.R.SetTx(ctx, tx, p, s.entity("service_visit"), v, entity.Record{"owner_id": engineerID, "team_id": entity.NilIfEmpty(st.Team)}); err != nil {
 				return renameField(err, "owner_id", "engineer_id")
 			}
 		} else {
@@ -167,7 +167,7 @@ func (s *Service) CreateVisit(ctx context.Context, p *access.Principal, in entit
 				return err
 			}
 			if !ok {
-				return fieldErr("engineer_id", "visit_not_field_engineer")
+				return errs.Field("engineer_id", "visit_not_field_engineer")
 			}
 		}
 		out = v
@@ -222,7 +222,7 @@ func (s *Service) StepVisit(ctx context.Context, p *access.Principal, id string,
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(v, in.Version); err != nil {
+		if err := entity.CheckVersion(v, in.Version); err != nil {
 			return err
 		}
 		to, err := crm.VisitStep(in.Step, v.Str("status"))
@@ -230,7 +230,7 @@ func (s *Service) StepVisit(ctx context.Context, p *access.Principal, id string,
 			return err
 		}
 		if len([]rune(in.Location)) > 200 {
-			return fieldErr("location", "too_long", "max", 200)
+			return errs.Field("location", "too_long", "max", 200)
 		}
 		now := s.now()
 		set := entity.Record{"status": to}
@@ -242,7 +242,7 @@ func (s *Service) StepVisit(ctx context.Context, p *access.Principal, id string,
 			line = fmt.Sprintf("工程师已出发前往现场（%s，%s）", v.Str("number"), at)
 		case crm.VisitStepCheckIn:
 			set["checked_in_at"] = now
-			set["check_in_location"] = nilIfEmpty(in.Location)
+			set["check_in_location"] = entity.NilIfEmpty(in.Location)
 			if v.Time("started_at").IsZero() {
 				set["started_at"] = now
 			}
@@ -253,18 +253,18 @@ func (s *Service) StepVisit(ctx context.Context, p *access.Principal, id string,
 				work = v.Str("work_done")
 			}
 			if work == "" {
-				return fieldErr("work_done", "visit_work_required")
+				return errs.Field("work_done", "visit_work_required")
 			}
 			set["work_done"] = work
 			set["checked_out_at"] = now
-			set["check_out_location"] = nilIfEmpty(in.Location)
+			set["check_out_location"] = entity.NilIfEmpty(in.Location)
 			line, kind = fmt.Sprintf("上门服务完工（%s，%s）：%s", v.Str("number"), at, work), "visit_work_done"
 		case crm.VisitStepAbsent, crm.VisitStepCancel:
 			if in.Reason == "" {
-				return fieldErr("reason", "required")
+				return errs.Field("reason", "required")
 			}
 			if len([]rune(in.Reason)) > 500 {
-				return fieldErr("reason", "too_long", "max", 500)
+				return errs.Field("reason", "too_long", "max", 500)
 			}
 			set["cancel_reason"] = in.Reason
 			if in.Step == crm.VisitStepAbsent {
@@ -300,14 +300,14 @@ func (s *Service) SetWork(ctx context.Context, p *access.Principal, id, work str
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(v, version); err != nil {
+		if err := entity.CheckVersion(v, version); err != nil {
 			return err
 		}
 		if !crm.VisitPartsAllowed(v.Str("status")) {
 			return errs.New(errs.Unprocessable, "visit_not_on_site")
 		}
 		if work == "" {
-			return fieldErr("work_done", "required")
+			return errs.Field("work_done", "required")
 		}
 		out, err = s.R.SetTx(records.AsProcess(ctx), tx, p, s.entity("service_visit"), v, entity.Record{"work_done": work})
 		return err
@@ -344,7 +344,7 @@ func (s *Service) UsePart(ctx context.Context, p *access.Principal, visitID stri
 				return err
 			}
 			if wh == "" {
-				return fieldErr("warehouse_id", "visit_no_warehouse")
+				return errs.Field("warehouse_id", "visit_no_warehouse")
 			}
 		}
 		mv := entity.Record{"kind": crm.MoveOut, "part_id": cleanID(in.PartID), "warehouse_id": wh, "quantity": in.Quantity, "visit_id": v.ID()}
@@ -417,7 +417,7 @@ func (s *Service) DayBounds(date string) (time.Time, time.Time, error) {
 	}
 	d, err := time.ParseInLocation(entity.DateLayout, date, s.R.Loc)
 	if err != nil {
-		return time.Time{}, time.Time{}, fieldErr("date", "invalid_date")
+		return time.Time{}, time.Time{}, errs.Field("date", "invalid_date")
 	}
 	return d.UTC(), d.AddDate(0, 0, 1).UTC(), nil
 }

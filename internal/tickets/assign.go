@@ -128,9 +128,9 @@ func (s *Service) assignTx(ctx context.Context, tx *store.Tx, t entity.Record, u
 			}
 			switch {
 			case ag == nil:
-				return assignment{}, fieldErr("user_id", "not_service_agent")
+				return assignment{}, errs.Field("user_id", "not_service_agent")
 			case !ag.Active:
-				return assignment{}, fieldErr("user_id", "agent_inactive")
+				return assignment{}, errs.Field("user_id", "agent_inactive")
 			}
 			if t.Str("owner_id") == userID && crm.TicketOpen(t.Str("status")) {
 				ag.Open-- // already counted: this very ticket
@@ -182,7 +182,7 @@ func (s *Service) userName(ctx context.Context, q store.Querier, id string) (str
 	var name string
 	err := q.QueryRowContext(ctx, `SELECT name FROM users WHERE id = $1`, id).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fieldErr("user_id", "invalid_user")
+		return "", errs.Field("user_id", "invalid_user")
 	}
 	if err != nil {
 		return "", fmt.Errorf("tickets: user: %w", err)
@@ -194,7 +194,7 @@ func (s *Service) teamName(ctx context.Context, q store.Querier, id string) (str
 	var name string
 	err := q.QueryRowContext(ctx, `SELECT name FROM teams WHERE id = $1`, id).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fieldErr("team_id", "invalid_ref")
+		return "", errs.Field("team_id", "invalid_ref")
 	}
 	if err != nil {
 		return "", fmt.Errorf("tickets: team: %w", err)

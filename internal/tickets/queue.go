@@ -86,7 +86,7 @@ func (s *Service) Queue(ctx context.Context, p *access.Principal, f QueueFilter)
 		f.View = ViewMine
 	}
 	if !slices.Contains(QueueViews, f.View) {
-		return QueuePage{}, fieldErr("view", "invalid_option")
+		return QueuePage{}, errs.Field("view", "invalid_option")
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
@@ -150,7 +150,7 @@ func (s *Service) Queue(ctx context.Context, p *access.Principal, f QueueFilter)
 	if f.After != "" {
 		at, id, ok := decodeCursor(f.After)
 		if !ok {
-			return QueuePage{}, fieldErr("after", "invalid_cursor")
+			return QueuePage{}, errs.Field("after", "invalid_cursor")
 		}
 		wheres = append(wheres, "("+due+" > "+a.Add(at)+" OR ("+due+" = "+a.Add(at)+" AND id > "+a.Add(id)+"))")
 	}

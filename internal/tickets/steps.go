@@ -72,7 +72,7 @@ func (s *Service) SetSettings(ctx context.Context, p *access.Principal, in Setti
 		return errs.Denied()
 	}
 	if in.ReopenDays < 1 || in.ReopenDays > crm.MaxReopenDays {
-		return fieldErr("reopen_days", "out_of_range", "min", 1, "max", crm.MaxReopenDays)
+		return errs.Field("reopen_days", "out_of_range", "min", 1, "max", crm.MaxReopenDays)
 	}
 	auto := "off"
 	if in.AutoAssign {
@@ -90,17 +90,6 @@ func (s *Service) SetSettings(ctx context.Context, p *access.Principal, in Setti
 			Changes:   map[string]store.Change{"reopen_days": {Old: old.ReopenDays, New: in.ReopenDays}, "auto_assign": {Old: old.AutoAssign, New: in.AutoAssign}},
 			RequestID: records.RequestID(ctx)})
 	})
-}
-
-func fieldErr(field, code string, args ...any) error {
-	fe := errs.FieldError{Field: field, Code: code}
-	if len(args) > 0 {
-		fe.Args = map[string]any{}
-		for i := 0; i+1 < len(args); i += 2 {
-			fe.Args[args[i].(string)] = args[i+1]
-		}
-	}
-	return errs.Validation([]errs.FieldError{fe})
 }
 
 func cleanID(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
@@ -241,7 +230,7 @@ func (s *Service) stepTx(ctx context.Context, tx *store.Tx, p *access.Principal,
 		evKind = "ticket_resumed"
 	case crm.TicketStepResolve:
 		if !s.causeKnown(ctx, tx, in.Cause) {
-			return nil, fieldErr("cause", "invalid_option")
+			return nil, errs.Field("cause", "invalid_option")
 		}
 		set["cause"], set["resolution"], set["resolved_at"] = in.Cause, in.Resolution, now
 		sys("tk.sys.resolved", "cause", s.causeLabel(ctx, tx, in.Cause))
@@ -312,7 +301,7 @@ func (s *Service) loadForStep(ctx context.Context, tx *store.Tx, p *access.Princ
 			return nil, err
 		}
 		if ag == nil {
-			return nil, fieldErr("user_id", "not_service_agent")
+			return nil, errs.Field("user_id", "not_service_agent")
 		}
 		if t.Str("owner_id") == "" || t.Str("owner_id") == p.UserID || t.Str("team_id") == ag.TeamID || p.InTeams(t.Str("team_id")) {
 			return t, nil
@@ -325,20 +314,20 @@ func (s *Service) loadForStep(ctx context.Context, tx *store.Tx, p *access.Princ
 // may read, neither merged itself nor closed.
 func (s *Service) mergeTarget(ctx context.Context, tx *store.Tx, p *access.Principal, te *entity.Entity, dup entity.Record, targetID string) (entity.Record, error) {
 	if targetID == dup.ID() {
-		return nil, fieldErr("target_id", "ticket_merge_self")
+		return nil, errs.Field("target_id", "ticket_merge_self")
 	}
 	target, err := s.DB.Get(ctx, tx, te, targetID, s.R.ReadPred(te, p), false)
 	if errs.KindOf(err) == errs.NotFound {
-		return nil, fieldErr("target_id", "invalid_ref")
+		return nil, errs.Field("target_id", "invalid_ref")
 	}
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case target.Str("merged_into_id") != "":
-		return nil, fieldErr("target_id", "ticket_merge_into_merged", "number", target.Str("number"))
+		return nil, errs.Field("target_id", "ticket_merge_into_merged", "number", target.Str("number"))
 	case target.Str("status") == crm.TicketClosed:
-		return nil, fieldErr("target_id", "ticket_merge_into_closed", "number", target.Str("number"))
+		return nil, errs.Field("target_id", "ticket_merge_into_closed", "number", target.Str("number"))
 	}
 	return target, nil
 }
