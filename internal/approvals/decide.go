@@ -152,7 +152,7 @@ func (s *Service) decide(ctx context.Context, tx *store.Tx, p *access.Principal,
 		return nil, errs.Wrap(err, "approvals: step")
 	}
 	stepStatus := map[string]string{crm.DecisionApprove: crm.StepApproved, crm.DecisionReject: crm.StepRejected, crm.DecisionReturn: crm.StepReturned}[decision]
-	stepSet := entity.Record{"status": stepStatus, "decision": decision, "decided_by": p.UserID, "decided_at": now, "comment": nilIfEmpty(comment)}
+	stepSet := entity.Record{"status": stepStatus, "decision": decision, "decided_by": p.UserID, "decided_at": now, "comment": entity.NilIfEmpty(comment)}
 	if _, err := s.R.SetTx(ctx, tx, who, se, old, stepSet); err != nil {
 		return nil, errs.Wrap(err, "approvals: decide step")
 	}
@@ -188,13 +188,6 @@ func (s *Service) decide(ctx context.Context, tx *store.Tx, p *access.Principal,
 		}
 	}
 	return s.load(ctx, tx, a.ID)
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func (s *Service) notify(ctx context.Context, tx *store.Tx, userID, kind string, a *Approval, data info) error {

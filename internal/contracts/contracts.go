@@ -285,7 +285,7 @@ func (s *Service) ConfirmTerm(ctx context.Context, p *access.Principal, id strin
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(c, version); err != nil {
+		if err := entity.CheckVersion(c, version); err != nil {
 			return err
 		}
 		item = strings.TrimSpace(item)
@@ -305,7 +305,7 @@ func (s *Service) ConfirmTerm(ctx context.Context, p *access.Principal, id strin
 		if confirmed {
 			set = append(set, item)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO contract_terms (contract_id, item, confirmed_by, confirmed_at) VALUES ($1, $2, $3, $4)`,
-				c.ID(), item, nilIfEmpty(p.UserID), s.now()); err != nil {
+				c.ID(), item, entity.NilIfEmpty(p.UserID), s.now()); err != nil {
 				return errs.Wrap(err, "contracts: confirm %s", item)
 			}
 		}
@@ -429,7 +429,7 @@ func (s *Service) Submit(ctx context.Context, p *access.Principal, id string, ve
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(c, version); err != nil {
+		if err := entity.CheckVersion(c, version); err != nil {
 			return err
 		}
 		if err := crm.CheckContractStep(c.Str("status"), crm.CtStepSubmit); err != nil {
@@ -504,7 +504,7 @@ func (s *Service) Sign(ctx context.Context, p *access.Principal, id string, in S
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(c, in.Version); err != nil {
+		if err := entity.CheckVersion(c, in.Version); err != nil {
 			return err
 		}
 		signer := strings.ToLower(strings.TrimSpace(in.SignerContactID))
@@ -608,7 +608,7 @@ func (s *Service) move(ctx context.Context, p *access.Principal, id string, vers
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(c, version); err != nil {
+		if err := entity.CheckVersion(c, version); err != nil {
 			return err
 		}
 		if err := crm.CheckContractStep(c.Str("status"), step); err != nil {

@@ -237,7 +237,7 @@ func (s *Service) writeHandover(ctx context.Context, tx *store.Tx, p *access.Pri
 		if err != nil {
 			return nil, err
 		}
-		if h, err = s.R.SetTx(pctx, tx, p, he, h, entity.Record{"owner_id": owner, "team_id": nilIfEmpty(team)}); err != nil {
+		if h, err = s.R.SetTx(pctx, tx, p, he, h, entity.Record{"owner_id": owner, "team_id": entity.NilIfEmpty(team)}); err != nil {
 			return nil, err
 		}
 	}
@@ -279,7 +279,7 @@ func (s *Service) saveVersion(ctx context.Context, tx *store.Tx, p *access.Princ
 		return errs.Wrap(err, "contracts: hand-over version")
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO handover_versions (id, handover_id, version_no, content, body, edited_by, edited_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		store.NewID(), h.ID(), h.Int("version_no"), string(b), h.Str("body"), nilIfEmpty(p.UserID), s.now()); err != nil {
+		store.NewID(), h.ID(), h.Int("version_no"), string(b), h.Str("body"), entity.NilIfEmpty(p.UserID), s.now()); err != nil {
 		return errs.Wrap(err, "contracts: hand-over version")
 	}
 	return nil
@@ -317,7 +317,7 @@ func (s *Service) followRecipients(ctx context.Context, tx *store.Tx, p *access.
 		return err
 	}
 	before := crm.Recipients(h.Str("delivery_owner_id"), h.Str("service_owner_id"))
-	set := entity.Record{"delivery_owner_id": nilIfEmpty(c.Str("delivery_owner_id")), "service_owner_id": nilIfEmpty(c.Str("service_owner_id"))}
+	set := entity.Record{"delivery_owner_id": entity.NilIfEmpty(c.Str("delivery_owner_id")), "service_owner_id": entity.NilIfEmpty(c.Str("service_owner_id"))}
 	acked, err := s.ackedBy(ctx, tx, h.ID(), h.Int("version_no"))
 	if err != nil {
 		return err
@@ -365,7 +365,7 @@ func (s *Service) prepareHandover(ctx context.Context, tx *store.Tx, p *access.P
 	}
 	for _, name := range crm.HandoverContentFields {
 		if v, ok := rec[name].(string); ok {
-			rec[name] = nilIfEmpty(strings.TrimSpace(v))
+			rec[name] = entity.NilIfEmpty(strings.TrimSpace(v))
 		}
 	}
 	rec["version_no"] = old.Int("version_no") + 1
@@ -431,7 +431,7 @@ func (s *Service) Acknowledge(ctx context.Context, p *access.Principal, id strin
 		if role == "" {
 			return errs.New(errs.Forbidden, "handover_not_recipient")
 		}
-		if err := checkVersion(h, version); err != nil {
+		if err := entity.CheckVersion(h, version); err != nil {
 			return err
 		}
 		acked, err := s.ackedBy(ctx, tx, h.ID(), h.Int("version_no"))
@@ -442,7 +442,7 @@ func (s *Service) Acknowledge(ctx context.Context, p *access.Principal, id strin
 			return errs.New(errs.Conflict, "handover_already_acknowledged", "version", h.Int("version_no"))
 		}
 		ack := entity.Record{"handover_id": h.ID(), "user_id": p.UserID, "role": role, "version_no": h.Int("version_no"),
-			"acknowledged_at": s.now(), "comment": nilIfEmpty(comment)}
+			"acknowledged_at": s.now(), "comment": entity.NilIfEmpty(comment)}
 		if _, err := s.R.InsertTx(records.AsProcess(ctx), tx, p, "handover_ack", ack); err != nil {
 			return err
 		}

@@ -102,7 +102,7 @@ func (s *Service) planChanged(ctx context.Context, tx *store.Tx, p *access.Princ
 	if !bump {
 		return nil
 	}
-	_, err := s.DB.Update(ctx, tx, e, c.ID(), c.Version(), entity.Record{"updated_at": s.now(), "updated_by": nilIfEmpty(p.UserID)})
+	_, err := s.DB.Update(ctx, tx, e, c.ID(), c.Version(), entity.Record{"updated_at": s.now(), "updated_by": entity.NilIfEmpty(p.UserID)})
 	return err
 }
 
@@ -155,7 +155,7 @@ func (s *Service) ReplacePlan(ctx context.Context, p *access.Principal, contract
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(c, version); err != nil {
+		if err := entity.CheckVersion(c, version); err != nil {
 			return err
 		}
 		if err := crm.CheckContractStep(c.Str("status"), crm.CtStepPlan); err != nil {
@@ -172,7 +172,7 @@ func (s *Service) ReplacePlan(ctx context.Context, p *access.Principal, contract
 		ie := s.entity("payment_instalment")
 		changed := len(cur) != len(rows)
 		for i, r := range rows {
-			want := entity.Record{"position": int64(i + 1), "kind": r.Kind, "due_date": r.DueDate, "amount": r.Amount, "condition": nilIfEmpty(r.Condition)}
+			want := entity.Record{"position": int64(i + 1), "kind": r.Kind, "due_date": r.DueDate, "amount": r.Amount, "condition": entity.NilIfEmpty(r.Condition)}
 			if i < len(cur) {
 				if len(changedFields(cur[i], want, planFields[1:])) == 0 {
 					continue
@@ -239,7 +239,7 @@ func (s *Service) loadPlanContract(ctx context.Context, tx *store.Tx, p *access.
 // deletes nothing else). Audited like every delete.
 func (s *Service) removeInstalment(ctx context.Context, tx *store.Tx, p *access.Principal, e *entity.Entity, old entity.Record) error {
 	now := s.now()
-	set := entity.Record{"deleted_at": now, "updated_at": now, "updated_by": nilIfEmpty(p.UserID)}
+	set := entity.Record{"deleted_at": now, "updated_at": now, "updated_by": entity.NilIfEmpty(p.UserID)}
 	if _, err := s.DB.Update(ctx, tx, e, old.ID(), old.Version(), set); err != nil {
 		return errs.Wrap(err, "contracts: remove instalment")
 	}

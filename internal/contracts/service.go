@@ -73,13 +73,6 @@ func (s *Service) today() string { return s.now().In(s.R.Loc).Format("2006-01-02
 
 func (s *Service) entity(name string) *entity.Entity { return s.R.Schema().Entity(name) }
 
-func checkVersion(rec entity.Record, version int64) error {
-	if version != 0 && rec.Version() != version {
-		return errs.Stale()
-	}
-	return nil
-}
-
 // event appends a line to the customer's timeline (the 客户报告); the
 // opportunity's id travels in the data, so the deal's page finds the
 // contract's story too.
@@ -98,13 +91,6 @@ func (s *Service) event(ctx context.Context, tx *store.Tx, p *access.Principal, 
 // the caller's transaction; the message is the catalogue's notify.<kind>.
 func (s *Service) notify(ctx context.Context, q store.Querier, userID, kind, entityName, id string, data map[string]any) error {
 	return errs.Wrap(notify.Notify(ctx, q, userID, kind, entityName, id, data), "contracts: notify")
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // HasApprovals reports whether an approvals mechanism is wired (the web

@@ -222,7 +222,7 @@ func (s *Service) afterContract(ctx context.Context, tx *store.Tx, p *access.Pri
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE payment_instalments SET owner_id = $1, team_id = $2, currency = $3, receivable = $4 WHERE contract_id = $5`,
-			nilIfEmpty(ch.New.Str("owner_id")), nilIfEmpty(ch.New.Str("team_id")), nilIfEmpty(ch.New.Str("currency")), receivable, ch.New.ID()); err != nil {
+			entity.NilIfEmpty(ch.New.Str("owner_id")), entity.NilIfEmpty(ch.New.Str("team_id")), entity.NilIfEmpty(ch.New.Str("currency")), receivable, ch.New.ID()); err != nil {
 			return errs.Wrap(err, "finance: instalments follow the contract")
 		}
 		moves := recvMoves{}

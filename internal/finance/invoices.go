@@ -175,7 +175,7 @@ func (s *Service) VoidInvoice(ctx context.Context, p *access.Principal, id strin
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(inv, version); err != nil {
+		if err := entity.CheckVersion(inv, version); err != nil {
 			return err
 		}
 		if inv.Str("status") != crm.InvoiceIssued {
@@ -192,7 +192,7 @@ func (s *Service) VoidInvoice(ctx context.Context, p *access.Principal, id strin
 		if err := s.applyInvoiced(ctx, tx, plan, deltas); err != nil {
 			return err
 		}
-		set := entity.Record{"status": crm.InvoiceVoided, "void_reason": why, "voided_at": s.now(), "voided_by": nilIfEmpty(p.UserID)}
+		set := entity.Record{"status": crm.InvoiceVoided, "void_reason": why, "voided_at": s.now(), "voided_by": entity.NilIfEmpty(p.UserID)}
 		if out, err = s.R.SetTx(records.AsProcess(ctx), tx, p, e, inv, set); err != nil {
 			return err
 		}

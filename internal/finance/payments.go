@@ -140,7 +140,7 @@ func (s *Service) loadPayment(ctx context.Context, tx *store.Tx, p *access.Princ
 	if err != nil {
 		return nil, err
 	}
-	if err := checkVersion(pay, version); err != nil {
+	if err := entity.CheckVersion(pay, version); err != nil {
 		return nil, err
 	}
 	if pay.Str("status") != crm.PaymentReceived {
@@ -208,7 +208,7 @@ func (s *Service) ReversePayment(ctx context.Context, p *access.Principal, id st
 		if err := s.applyPaid(ctx, tx, plan, deltas); err != nil {
 			return err
 		}
-		set := entity.Record{"status": crm.PaymentReversed, "reversed_reason": why, "reversed_at": s.now(), "reversed_by": nilIfEmpty(p.UserID)}
+		set := entity.Record{"status": crm.PaymentReversed, "reversed_reason": why, "reversed_at": s.now(), "reversed_by": entity.NilIfEmpty(p.UserID)}
 		if out, err = s.R.SetTx(records.AsProcess(ctx), tx, p, s.entity("payment"), pay, set); err != nil {
 			return err
 		}

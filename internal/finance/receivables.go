@@ -91,10 +91,6 @@ type Ageing struct {
 	More   int         `json:"more"`   // rows with amounts due beyond the limit, not listed
 }
 
-func fieldErr(field, code string) error {
-	return errs.Validation([]errs.FieldError{{Field: field, Code: code}})
-}
-
 // normalise checks a filter and fills its defaults.
 func (s *Service) normalise(f *AgeingFilter) error {
 	if f.AsOf == "" {
@@ -116,7 +112,7 @@ func (s *Service) normalise(f *AgeingFilter) error {
 	}{{"customer_id", &f.CustomerID, "invalid_ref"}, {"owner_id", &f.OwnerID, "invalid_user"}, {"team_id", &f.TeamID, "invalid_ref"}} {
 		*x.v = strings.ToLower(strings.TrimSpace(*x.v))
 		if *x.v != "" && !entity.LooksLikeID(*x.v) {
-			return fieldErr(x.field, x.code)
+			return errs.Field(x.field, x.code)
 		}
 	}
 	switch {
@@ -187,7 +183,7 @@ func (s *Service) filters(ctx context.Context, f AgeingFilter, prefix string, a 
 			return nil, err
 		}
 		if len(teams) == 0 {
-			return nil, fieldErr("team_id", "invalid_ref")
+			return nil, errs.Field("team_id", "invalid_ref")
 		}
 		conds = append(conds, prefix+"team_id IN "+a.List(anys(teams)))
 	}

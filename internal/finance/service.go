@@ -111,13 +111,6 @@ func (s *Service) event(ctx context.Context, tx *store.Tx, p *access.Principal, 
 	return nil
 }
 
-func checkVersion(rec entity.Record, version int64) error {
-	if version != 0 && rec.Version() != version {
-		return errs.Stale()
-	}
-	return nil
-}
-
 // reason checks the reason a destructive step must give.
 func reason(field, r string) (string, error) {
 	r = strings.TrimSpace(r)
@@ -156,11 +149,4 @@ func moneyLabel(cur string, minor int64) string {
 		sign = cur + " "
 	}
 	return sign + entity.FormatMoney(minor)
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

@@ -31,7 +31,7 @@ func (s *Service) registerDeliveries() {
 func (s *Service) prepareDelivery(ctx context.Context, tx *store.Tx, p *access.Principal, old, rec entity.Record) error {
 	if old != nil {
 		if rec.Str("order_id") != old.Str("order_id") {
-			return fieldErr("order_id", "delivery_order_fixed")
+			return errs.Field("order_id", "delivery_order_fixed")
 		}
 		if !records.IsProcess(ctx) && (crm.DeliveryIsSigned(old.Str("status")) || old.Str("status") == crm.DeliveryCancelled) {
 			return errs.New(errs.Unprocessable, "delivery_closed", labelArgs("status", crm.DeliveryStatuses, old.Str("status"))...)
@@ -60,7 +60,7 @@ func (s *Service) prepareDelivery(ctx context.Context, tx *store.Tx, p *access.P
 		return fmt.Errorf("fulfilment: delivery's order: %w", err)
 	}
 	if !records.IsProcess(ctx) && !contains(openForWork, o.Str("status")) {
-		return fieldErr("order_id", "order_not_open", labelArgs("status", crm.OrderStatuses, o.Str("status"))...)
+		return errs.Field("order_id", "order_not_open", labelArgs("status", crm.OrderStatuses, o.Str("status"))...)
 	}
 	rec["customer_id"] = o["customer_id"]
 	rec["customer_name"] = o["customer_name"]
@@ -244,7 +244,7 @@ func (s *Service) writeDeliveryLines(ctx context.Context, tx *store.Tx, p *acces
 			continue
 		}
 		set["delivery_id"], set["order_id"], set["customer_id"], set["order_line_id"] = d.ID(), d.Str("order_id"), d.Str("customer_id"), li.id
-		set["name"], set["spec"], set["unit"], set["product_id"] = li.name, nilIfEmpty(li.spec), nilIfEmpty(li.unit), nilIfEmpty(li.productID)
+		set["name"], set["spec"], set["unit"], set["product_id"] = li.name, entity.NilIfEmpty(li.spec), entity.NilIfEmpty(li.unit), entity.NilIfEmpty(li.productID)
 		if _, err := s.R.InsertTx(pctx, tx, p, de.Name, set); err != nil {
 			return linePrefix(err, i)
 		}
@@ -334,7 +334,7 @@ func (s *Service) UpdateDelivery(ctx context.Context, p *access.Principal, id st
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(old, version); err != nil {
+		if err := entity.CheckVersion(old, version); err != nil {
 			return err
 		}
 		if in.Lines != nil {
@@ -413,7 +413,7 @@ func (s *Service) Track(ctx context.Context, p *access.Principal, id string, in 
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(d, in.Version); err != nil {
+		if err := entity.CheckVersion(d, in.Version); err != nil {
 			return err
 		}
 		cur, to := d.Str("status"), in.Status
@@ -425,7 +425,7 @@ func (s *Service) Track(ctx context.Context, p *access.Principal, id string, in 
 				return errs.New(errs.Unprocessable, "delivery_closed", labelArgs("status", crm.DeliveryStatuses, cur)...)
 			}
 			if in.Note == "" && in.Location == "" {
-				return fieldErr("note", "required")
+				return errs.Field("note", "required")
 			}
 		} else if err := crm.CheckDeliveryMove(cur, to); err != nil {
 			return err
@@ -436,7 +436,7 @@ func (s *Service) Track(ctx context.Context, p *access.Principal, id string, in 
 			at = now
 		}
 		if at.After(now.Add(5 * time.Minute)) {
-			return fieldErr("at", "delivery_time_in_future")
+			return errs.Field("at", "delivery_time_in_future")
 		}
 		set := entity.Record{}
 		if to != cur {
@@ -493,7 +493,7 @@ func (s *Service) Track(ctx context.Context, p *access.Principal, id string, in 
 func (s *Service) addTrackingEvent(ctx context.Context, tx *store.Tx, p *access.Principal, d entity.Record, status string, at time.Time, location, note string) error {
 	_, err := s.R.InsertTx(records.AsProcess(ctx), tx, p, "delivery_event", entity.Record{
 		"delivery_id": d.ID(), "order_id": d.Str("order_id"), "customer_id": d.Str("customer_id"),
-		"at": entity.CanonTime(at), "status": status, "location": nilIfEmpty(location), "note": nilIfEmpty(note)})
+		"at": entity.CanonTime(at), "status": status, "location": entity.NilIfEmpty(location), "note": entity.NilIfEmpty(note)})
 	if err != nil {
 		return errs.Wrap(err, "fulfilment: tracking update")
 	}

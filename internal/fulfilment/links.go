@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"closeloop/internal/access"
+	"closeloop/internal/entity"
 	"closeloop/internal/errs"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
@@ -113,7 +114,7 @@ func (s *Service) SetLinkDays(ctx context.Context, p *access.Principal, days int
 		return errs.Denied()
 	}
 	if days < 1 || days > MaxLinkDays {
-		return fieldErr("days", "out_of_range", "min", 1, "max", MaxLinkDays)
+		return errs.Field("days", "out_of_range", "min", 1, "max", MaxLinkDays)
 	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := s.DB.SetSetting(ctx, tx, LinkDaysSetting, strconv.Itoa(days)); err != nil {
@@ -131,7 +132,7 @@ func (s *Service) makeLink(ctx context.Context, tx *store.Tx, p *access.Principa
 		days = s.linkDays(ctx, tx)
 	}
 	if days < 1 || days > MaxLinkDays {
-		return Link{}, fieldErr("days", "out_of_range", "min", 1, "max", MaxLinkDays)
+		return Link{}, errs.Field("days", "out_of_range", "min", 1, "max", MaxLinkDays)
 	}
 	tok, err := newToken()
 	if err != nil {
@@ -144,7 +145,7 @@ func (s *Service) makeLink(ctx context.Context, tx *store.Tx, p *access.Principa
 	}
 	exp := now.Add(time.Duration(days) * 24 * time.Hour)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO public_links (id, purpose, entity, record_id, token_hash, expires_at, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		store.NewID(), purpose, entityName, recordID, hashToken(tok), exp, now, nilIfEmpty(p.UserID)); err != nil {
+		store.NewID(), purpose, entityName, recordID, hashToken(tok), exp, now, entity.NilIfEmpty(p.UserID)); err != nil {
 		return Link{}, fmt.Errorf("fulfilment: store link: %w", err)
 	}
 	if err := s.DB.Audit(ctx, tx, store.AuditEntry{ActorID: p.UserID, Entity: entityName, RecordID: recordID, Action: "public_link",
@@ -206,7 +207,7 @@ func (s *Service) linkState(l *linkRow) string {
 func (s *Service) useLink(ctx context.Context, tx *store.Tx, l *linkRow, ip string) error {
 	now := s.now()
 	r, err := tx.ExecContext(ctx, `UPDATE public_links SET used_at = $1, used_ip = $2 WHERE id = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1`,
-		now, nilIfEmpty(ip), l.id)
+		now, entity.NilIfEmpty(ip), l.id)
 	if err != nil {
 		return fmt.Errorf("fulfilment: use link: %w", err)
 	}

@@ -67,16 +67,16 @@ func (s *Service) prepareOrder(ctx context.Context, tx *store.Tx, p *access.Prin
 		case cust == "":
 			rec["customer_id"] = src.customerID
 		case cust != src.customerID:
-			return fieldErr("customer_id", "order_customer_not_of_"+src.entity)
+			return errs.Field("customer_id", "order_customer_not_of_"+src.entity)
 		}
 		if src.quoteID != "" {
 			if q := rec.Str("quote_id"); q == "" {
 				rec["quote_id"] = src.quoteID
 			} else if q != src.quoteID {
-				return fieldErr("quote_id", "order_quote_not_of_contract")
+				return errs.Field("quote_id", "order_quote_not_of_contract")
 			}
 		}
-		rec["opportunity_id"] = nilIfEmpty(src.opportunityID)
+		rec["opportunity_id"] = entity.NilIfEmpty(src.opportunityID)
 		if src.currency != "" {
 			rec["currency"] = src.currency
 		}
@@ -102,7 +102,7 @@ func (s *Service) prepareOrder(ctx context.Context, tx *store.Tx, p *access.Prin
 	if err != nil {
 		return err
 	}
-	rec["handover_id"] = nilIfEmpty(h)
+	rec["handover_id"] = entity.NilIfEmpty(h)
 	return nil
 }
 
@@ -120,7 +120,7 @@ func (s *Service) orderSource(ctx context.Context, tx *store.Tx, p *access.Princ
 			return nil, fmt.Errorf("fulfilment: order's contract: %w", err)
 		}
 		if st := c.Str("status"); st != crm.ContractSigned && st != crm.ContractInExecution {
-			return nil, fieldErr("contract_id", "order_contract_not_signed")
+			return nil, errs.Field("contract_id", "order_contract_not_signed")
 		}
 		return &sourceDoc{entity: "contract", id: c.ID(), number: c.Str("number"), customerID: c.Str("customer_id"),
 			opportunityID: c.Str("opportunity_id"), quoteID: c.Str("quote_id"), currency: c.Str("currency")}, nil
@@ -135,7 +135,7 @@ func (s *Service) orderSource(ctx context.Context, tx *store.Tx, p *access.Princ
 			return nil, fmt.Errorf("fulfilment: order's quote: %w", err)
 		}
 		if q.Str("status") != crm.QuoteAccepted {
-			return nil, fieldErr("quote_id", "order_quote_not_accepted")
+			return nil, errs.Field("quote_id", "order_quote_not_accepted")
 		}
 		return &sourceDoc{entity: "quote", id: q.ID(), number: q.Str("number"), customerID: q.Str("customer_id"),
 			opportunityID: q.Str("opportunity_id"), currency: q.Str("currency")}, nil
@@ -243,7 +243,7 @@ func perUnit(total, qty int64) int64 {
 func (s *Service) prepareOrderLine(ctx context.Context, tx *store.Tx, p *access.Principal, old, rec entity.Record) error {
 	orderID := rec.Str("order_id")
 	if old != nil && orderID != old.Str("order_id") {
-		return fieldErr("order_id", "order_line_order_fixed")
+		return errs.Field("order_id", "order_line_order_fixed")
 	}
 	if !entity.LooksLikeID(orderID) {
 		return nil
@@ -281,7 +281,7 @@ func (s *Service) prepareOrderLine(ctx context.Context, tx *store.Tx, p *access.
 		}
 	}
 	if strings.TrimSpace(rec.Str("name")) == "" {
-		return fieldErr("name", "required")
+		return errs.Field("name", "required")
 	}
 	if rec.Int("position") == 0 {
 		var pos int64
@@ -295,7 +295,7 @@ func (s *Service) prepareOrderLine(ctx context.Context, tx *store.Tx, p *access.
 	}
 	qty, price := rec.Int("quantity"), rec.Int("unit_price")
 	if qty > 0 && price > 0 && qty > math.MaxInt64/price {
-		return fieldErr("unit_price", "out_of_range", "min", 0, "max", math.MaxInt64/qty)
+		return errs.Field("unit_price", "out_of_range", "min", 0, "max", math.MaxInt64/qty)
 	}
 	rec["line_total"] = qty * price
 	return nil
@@ -388,7 +388,7 @@ func (s *Service) UpdateOrder(ctx context.Context, p *access.Principal, id strin
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(old, version); err != nil {
+		if err := entity.CheckVersion(old, version); err != nil {
 			return err
 		}
 		if in.Lines != nil {
@@ -596,7 +596,7 @@ func (s *Service) loadOpenOrder(ctx context.Context, tx *store.Tx, p *access.Pri
 	if err != nil {
 		return nil, err
 	}
-	if err := checkVersion(o, version); err != nil {
+	if err := entity.CheckVersion(o, version); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(openForWork, o.Str("status")) {
@@ -760,7 +760,7 @@ func (s *Service) Release(ctx context.Context, p *access.Principal, id string, v
 func (s *Service) Cancel(ctx context.Context, p *access.Principal, id string, version int64, reason string) (entity.Record, error) {
 	oe := s.entity("sales_order")
 	if reason == "" {
-		return nil, fieldErr("reason", "required")
+		return nil, errs.Field("reason", "required")
 	}
 	var out entity.Record
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -768,7 +768,7 @@ func (s *Service) Cancel(ctx context.Context, p *access.Principal, id string, ve
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(o, version); err != nil {
+		if err := entity.CheckVersion(o, version); err != nil {
 			return err
 		}
 		if st := o.Str("status"); st == crm.OrderCancelled || st == crm.OrderCompleted {

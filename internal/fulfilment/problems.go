@@ -59,7 +59,7 @@ func (s *Service) deriveCustomer(ctx context.Context, tx *store.Tx, rec entity.R
 			case o == "":
 				rec["order_id"] = order
 			case o != order:
-				return fieldErr("delivery_id", "delivery_not_of_order")
+				return errs.Field("delivery_id", "delivery_not_of_order")
 			}
 		}
 	}
@@ -70,12 +70,12 @@ func (s *Service) deriveCustomer(ctx context.Context, tx *store.Tx, rec entity.R
 			case c == "":
 				rec["customer_id"] = cust
 			case c != cust:
-				return fieldErr("customer_id", "fulfilment_customer_not_of_order")
+				return errs.Field("customer_id", "fulfilment_customer_not_of_order")
 			}
 		}
 	}
 	if rec.Str("customer_id") == "" {
-		return fieldErr("customer_id", "required")
+		return errs.Field("customer_id", "required")
 	}
 	return nil
 }
@@ -135,7 +135,7 @@ func (s *Service) StepProblem(ctx context.Context, p *access.Principal, id strin
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(old, in.Version); err != nil {
+		if err := entity.CheckVersion(old, in.Version); err != nil {
 			return err
 		}
 		resolution := in.Resolution

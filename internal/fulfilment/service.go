@@ -21,7 +21,6 @@ import (
 
 	"closeloop/internal/access"
 	"closeloop/internal/entity"
-	"closeloop/internal/errs"
 	"closeloop/internal/notify"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
@@ -74,31 +73,6 @@ func (s *Service) number(ctx context.Context, tx *store.Tx, prefix string) (stri
 		return "", fmt.Errorf("fulfilment: number %s: %w", prefix, err)
 	}
 	return n, nil
-}
-
-func fieldErr(field, code string, args ...any) error {
-	fe := errs.FieldError{Field: field, Code: code}
-	if len(args) > 0 {
-		fe.Args = map[string]any{}
-		for i := 0; i+1 < len(args); i += 2 {
-			fe.Args[args[i].(string)] = args[i+1]
-		}
-	}
-	return errs.Validation([]errs.FieldError{fe})
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func checkVersion(rec entity.Record, version int64) error {
-	if version != 0 && rec.Version() != version {
-		return errs.Stale()
-	}
-	return nil
 }
 
 func cleanID(id string) string { return strings.ToLower(strings.TrimSpace(id)) }

@@ -320,7 +320,7 @@ func (s *Service) SignOff(ctx context.Context, token, ip string, in SignOffInput
 		le := s.entity("delivery_line")
 		for i, ln := range lines {
 			rl := receipt[i]
-			set := entity.Record{"received_qty": rl.Received, "receipt_issue": nilIfEmpty(rl.Issue), "receipt_remark": nilIfEmpty(rl.Remark)}
+			set := entity.Record{"received_qty": rl.Received, "receipt_issue": entity.NilIfEmpty(rl.Issue), "receipt_remark": entity.NilIfEmpty(rl.Remark)}
 			if rl.Issue == "" {
 				set["receipt_issue"] = crm.IssueNone
 			}
@@ -341,8 +341,8 @@ func (s *Service) SignOff(ctx context.Context, token, ip string, in SignOffInput
 		if len(found) > 0 {
 			status = crm.DeliverySignedWithIssues
 		}
-		set := entity.Record{"status": status, "signed_at": now, "signer_name": name, "signer_phone": nilIfEmpty(phone),
-			"signed_ip": nilIfEmpty(ip), "sign_remarks": nilIfEmpty(remarks), "has_issues": len(found) > 0}
+		set := entity.Record{"status": status, "signed_at": now, "signer_name": name, "signer_phone": entity.NilIfEmpty(phone),
+			"signed_ip": entity.NilIfEmpty(ip), "sign_remarks": entity.NilIfEmpty(remarks), "has_issues": len(found) > 0}
 		if d.Time("delivered_at").IsZero() {
 			set["delivered_at"] = now
 		}
@@ -498,8 +498,8 @@ func (s *Service) Accept(ctx context.Context, token, ip string, in AcceptInput) 
 		}
 		now := s.now()
 		status := crm.TaskAccepted
-		set := entity.Record{"accepted_at": now, "acceptor_name": name, "acceptor_phone": nilIfEmpty(phone), "acceptance_ip": nilIfEmpty(ip),
-			"acceptance_remarks": nilIfEmpty(remarks)}
+		set := entity.Record{"accepted_at": now, "acceptor_name": name, "acceptor_phone": entity.NilIfEmpty(phone), "acceptance_ip": entity.NilIfEmpty(ip),
+			"acceptance_remarks": entity.NilIfEmpty(remarks)}
 		if !in.Accept {
 			status = crm.TaskRejected
 			set["rejected_reason"] = reason

@@ -46,7 +46,7 @@ func (s *Service) prepareTask(ctx context.Context, tx *store.Tx, p *access.Princ
 		}
 	}
 	if st, end := rec.Time("scheduled_start"), rec.Time("scheduled_end"); !st.IsZero() && !end.IsZero() && end.Before(st) {
-		return fieldErr("scheduled_end", "task_end_before_start")
+		return errs.Field("scheduled_end", "task_end_before_start")
 	}
 	changed := func(k string) bool { return old == nil || old.Str(k) != rec.Str(k) }
 	if changed("contract_id") && rec.Str("contract_id") != "" && rec.Str("order_id") == "" && rec.Str("delivery_id") == "" {
@@ -56,7 +56,7 @@ func (s *Service) prepareTask(ctx context.Context, tx *store.Tx, p *access.Princ
 			case c == "":
 				rec["customer_id"] = cust
 			case c != cust:
-				return fieldErr("customer_id", "task_customer_not_of_contract")
+				return errs.Field("customer_id", "task_customer_not_of_contract")
 			}
 		}
 	}
@@ -70,7 +70,7 @@ func (s *Service) prepareTask(ctx context.Context, tx *store.Tx, p *access.Princ
 		if err != nil {
 			return err
 		}
-		rec["handover_id"] = nilIfEmpty(h)
+		rec["handover_id"] = entity.NilIfEmpty(h)
 	}
 	return nil
 }
@@ -131,7 +131,7 @@ func (s *Service) grantEngineer(ctx context.Context, tx *store.Tx, t entity.Reco
 func (s *Service) prepareCheckItem(ctx context.Context, tx *store.Tx, p *access.Principal, old, rec entity.Record) error {
 	taskID := rec.Str("task_id")
 	if old != nil && old.Str("task_id") != taskID {
-		return fieldErr("task_id", "check_item_task_fixed")
+		return errs.Field("task_id", "check_item_task_fixed")
 	}
 	if !entity.LooksLikeID(taskID) {
 		return nil
@@ -206,7 +206,7 @@ func (s *Service) StepTask(ctx context.Context, p *access.Principal, id string, 
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(t, in.Version); err != nil {
+		if err := entity.CheckVersion(t, in.Version); err != nil {
 			return err
 		}
 		var open int
@@ -258,7 +258,7 @@ func (s *Service) CheckItem(ctx context.Context, p *access.Principal, taskID, it
 		}
 		set := entity.Record{"done": done, "done_by": nil, "done_at": nil}
 		if done {
-			set["done_by"], set["done_at"] = nilIfEmpty(p.UserID), s.now()
+			set["done_by"], set["done_at"] = entity.NilIfEmpty(p.UserID), s.now()
 		}
 		out, err = s.R.SetTx(records.AsProcess(ctx), tx, p, ie, it, set)
 		return err

@@ -85,10 +85,6 @@ func stageByID(stages []crm.Stage, id string) *crm.Stage {
 	return nil
 }
 
-func fieldErr(field, code string) error {
-	return errs.Validation([]errs.FieldError{{Field: field, Code: code}})
-}
-
 // prepareOpportunity places a new opportunity in its pipeline's first
 // stage and keeps the shown probability equal to the manual override or
 // the stage's. The stage itself changes only through MoveStage.
@@ -103,7 +99,7 @@ func (s *Service) prepareOpportunity(ctx context.Context, tx *store.Tx, p *acces
 			return err
 		}
 		if id == "" {
-			return fieldErr("pipeline_id", "no_pipeline")
+			return errs.Field("pipeline_id", "no_pipeline")
 		}
 		pipelineID, rec["pipeline_id"] = id, id
 	}
@@ -115,11 +111,11 @@ func (s *Service) prepareOpportunity(ctx context.Context, tx *store.Tx, p *acces
 		err := tx.QueryRowContext(ctx, `SELECT active FROM pipelines WHERE id = $1 AND deleted_at IS NULL`, pipelineID).Scan(&active)
 		switch {
 		case err == sql.ErrNoRows || !entity.LooksLikeID(pipelineID):
-			return fieldErr("pipeline_id", "invalid_ref")
+			return errs.Field("pipeline_id", "invalid_ref")
 		case err != nil:
 			return fmt.Errorf("presales: pipeline %s: %w", pipelineID, err)
 		case !active:
-			return fieldErr("pipeline_id", "pipeline_inactive")
+			return errs.Field("pipeline_id", "pipeline_inactive")
 		}
 	}
 	stages, err := s.Stages(ctx, tx, pipelineID)
@@ -127,7 +123,7 @@ func (s *Service) prepareOpportunity(ctx context.Context, tx *store.Tx, p *acces
 		return err
 	}
 	if len(stages) == 0 {
-		return fieldErr("pipeline_id", "pipeline_without_stages")
+		return errs.Field("pipeline_id", "pipeline_without_stages")
 	}
 	if old == nil {
 		rec["status"] = crm.OppOpen
@@ -190,23 +186,16 @@ func (s *Service) afterOpportunity(ctx context.Context, tx *store.Tx, p *access.
 func (s *Service) logStage(ctx context.Context, tx *store.Tx, p *access.Principal, rec, old entity.Record, toID string, enteredAt time.Time, skipped bool) error {
 	ch := entity.Record{
 		"opportunity_id": rec.ID(), "to_stage_id": toID, "to_stage": rec.Str("stage"),
-		"changed_at": s.now(), "changed_by": nilIfEmpty(p.UserID), "skipped": skipped,
+		"changed_at": s.now(), "changed_by": entity.NilIfEmpty(p.UserID), "skipped": skipped,
 	}
 	if old != nil {
-		ch["from_stage_id"], ch["from_stage"] = nilIfEmpty(old.Str("stage_id")), nilIfEmpty(old.Str("stage"))
+		ch["from_stage_id"], ch["from_stage"] = entity.NilIfEmpty(old.Str("stage_id")), entity.NilIfEmpty(old.Str("stage"))
 		if !enteredAt.IsZero() {
 			ch["seconds_in_stage"] = int64(s.now().Sub(enteredAt) / time.Second)
 		}
 	}
 	_, err := s.R.InsertTx(records.AsProcess(ctx), tx, p, "stage_change", ch)
 	return err
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // prepareOppContact keeps the buying unit consistent: the contact belongs
@@ -218,18 +207,18 @@ func (s *Service) prepareOppContact(ctx context.Context, tx *store.Tx, p *access
 	var oppCustomer, contactCustomer, name string
 	if err := tx.QueryRowContext(ctx, `SELECT customer_id FROM opportunities WHERE id = $1`, rec.Str("opportunity_id")).Scan(&oppCustomer); err != nil {
 		if err == sql.ErrNoRows || !entity.LooksLikeID(rec.Str("opportunity_id")) {
-			return fieldErr("opportunity_id", "invalid_ref")
+			return errs.Field("opportunity_id", "invalid_ref")
 		}
 		return err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT customer_id, name FROM contacts WHERE id = $1`, rec.Str("contact_id")).Scan(&contactCustomer, &name); err != nil {
 		if err == sql.ErrNoRows || !entity.LooksLikeID(rec.Str("contact_id")) {
-			return fieldErr("contact_id", "invalid_ref")
+			return errs.Field("contact_id", "invalid_ref")
 		}
 		return err
 	}
 	if oppCustomer != contactCustomer {
-		return fieldErr("contact_id", "contact_of_other_customer")
+		return errs.Field("contact_id", "contact_of_other_customer")
 	}
 	rec["contact_name"] = name
 	if rec.Bool("is_primary") && (old == nil || !old.Bool("is_primary")) {
@@ -249,7 +238,7 @@ func (s *Service) prepareOppCompetitor(ctx context.Context, tx *store.Tx, p *acc
 	var name string
 	if err := tx.QueryRowContext(ctx, `SELECT name FROM competitors WHERE id = $1 AND deleted_at IS NULL`, rec.Str("competitor_id")).Scan(&name); err != nil {
 		if err == sql.ErrNoRows || !entity.LooksLikeID(rec.Str("competitor_id")) {
-			return fieldErr("competitor_id", "invalid_ref")
+			return errs.Field("competitor_id", "invalid_ref")
 		}
 		return err
 	}

@@ -42,7 +42,7 @@ type StageTotal struct {
 func (f DealFilter) check() error {
 	for _, x := range []struct{ field, v, code string }{{"pipeline_id", f.PipelineID, "invalid_ref"}, {"owner_id", f.OwnerID, "invalid_user"}, {"team_id", f.TeamID, "invalid_ref"}} {
 		if x.v != "" && !entity.LooksLikeID(x.v) {
-			return fieldErr(x.field, x.code)
+			return errs.Field(x.field, x.code)
 		}
 	}
 	return nil
@@ -54,26 +54,26 @@ func (s *Service) where(ctx context.Context, p *access.Principal, f DealFilter, 
 	conds := []string{"t.deleted_at IS NULL", "t.status = 'open'", s.R.ReadPred(oe, p)(a)}
 	if f.PipelineID != "" {
 		if !entity.LooksLikeID(f.PipelineID) {
-			return "", fieldErr("pipeline_id", "invalid_ref")
+			return "", errs.Field("pipeline_id", "invalid_ref")
 		}
 		conds = append(conds, "t.pipeline_id = "+a.Add(strings.ToLower(f.PipelineID)))
 	}
 	if f.OwnerID != "" {
 		if !entity.LooksLikeID(f.OwnerID) {
-			return "", fieldErr("owner_id", "invalid_user")
+			return "", errs.Field("owner_id", "invalid_user")
 		}
 		conds = append(conds, "t.owner_id = "+a.Add(strings.ToLower(f.OwnerID)))
 	}
 	if f.TeamID != "" {
 		if !entity.LooksLikeID(f.TeamID) {
-			return "", fieldErr("team_id", "invalid_ref")
+			return "", errs.Field("team_id", "invalid_ref")
 		}
 		teams, err := s.DB.TeamSubtree(ctx, strings.ToLower(f.TeamID))
 		if err != nil {
 			return "", err
 		}
 		if len(teams) == 0 {
-			return "", fieldErr("team_id", "invalid_ref")
+			return "", errs.Field("team_id", "invalid_ref")
 		}
 		vals := make([]any, len(teams))
 		for i, t := range teams {
@@ -102,7 +102,7 @@ func (s *Service) Funnel(ctx context.Context, p *access.Principal, f DealFilter)
 		return nil, err
 	}
 	if len(stages) == 0 {
-		return nil, fieldErr("pipeline_id", "invalid_ref")
+		return nil, errs.Field("pipeline_id", "invalid_ref")
 	}
 	out := make([]StageTotal, len(stages))
 	idx := map[string]int{}
@@ -255,7 +255,7 @@ func (s *Service) filterTeams(ctx context.Context, f DealFilter) ([]string, erro
 		return nil, err
 	}
 	if len(teams) == 0 {
-		return nil, fieldErr("team_id", "invalid_ref")
+		return nil, errs.Field("team_id", "invalid_ref")
 	}
 	return teams, nil
 }
@@ -349,7 +349,7 @@ func (s *Service) Forecast(ctx context.Context, p *access.Principal, f DealFilte
 		return nil, errs.Denied()
 	}
 	if months <= 0 || months > 36 {
-		return nil, fieldErr("months", "out_of_range")
+		return nil, errs.Field("months", "out_of_range")
 	}
 	var totalsG, dealsG string
 	cast := ""
@@ -364,7 +364,7 @@ func (s *Service) Forecast(ctx context.Context, p *access.Principal, f DealFilte
 	case "team":
 		totalsG, dealsG = "team_id", "coalesce(t.team_id"+cast+", '')"
 	default:
-		return nil, fieldErr("group", "invalid_option")
+		return nil, errs.Field("group", "invalid_option")
 	}
 	start := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
 	end := start.AddDate(0, months, 0)

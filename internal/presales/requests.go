@@ -98,13 +98,6 @@ func (s *Service) loadRequest(ctx context.Context, tx *store.Tx, p *access.Princ
 	return s.R.LoadForWrite(ctx, tx, p, e, strings.ToLower(id), p.Perm(e.Name).Write, false)
 }
 
-func checkVersion(rec entity.Record, version int64) error {
-	if version != 0 && rec.Version() != version {
-		return errs.Stale()
-	}
-	return nil
-}
-
 // Evaluate records the pre-sales manager's evaluation (售前工作评估表). A
 // request accepted waits for engineers; a request stopped is closed with
 // the outcome stopped and the reason. version, when not 0, is the version
@@ -119,7 +112,7 @@ func (s *Service) Evaluate(ctx context.Context, p *access.Principal, id string, 
 		if err := requireManager(p); err != nil {
 			return err
 		}
-		if err := checkVersion(req, version); err != nil {
+		if err := entity.CheckVersion(req, version); err != nil {
 			return err
 		}
 		if err := crm.CheckRequestStep(req.Str("status"), crm.StepEvaluate); err != nil {
@@ -159,7 +152,7 @@ func (s *Service) Assign(ctx context.Context, p *access.Principal, id string, ve
 		if err := requireManager(p); err != nil {
 			return err
 		}
-		if err := checkVersion(req, version); err != nil {
+		if err := entity.CheckVersion(req, version); err != nil {
 			return err
 		}
 		if err := crm.CheckRequestStep(req.Str("status"), crm.StepAssign); err != nil {
@@ -247,7 +240,7 @@ func (s *Service) Close(ctx context.Context, p *access.Principal, id string, ver
 		if role == "" {
 			return errs.New(errs.Forbidden, "presales_close_not_allowed")
 		}
-		if err := checkVersion(req, version); err != nil {
+		if err := entity.CheckVersion(req, version); err != nil {
 			return err
 		}
 		if err := crm.CheckRequestStep(req.Str("status"), crm.StepClose); err != nil {
@@ -344,7 +337,7 @@ func (s *Service) insertScore(ctx context.Context, tx *store.Tx, p *access.Princ
 		return nil, errs.New(errs.Conflict, "presales_already_scored", "role", role)
 	}
 	rec := entity.Record{"request_id": req.ID(), "scorer_id": p.UserID, "scorer_role": role, "quality": sc.Quality,
-		"timeliness": sc.Timeliness, "contribution": sc.Contribution, "comment": nilIfEmpty(sc.Comment), "scored_at": s.now()}
+		"timeliness": sc.Timeliness, "contribution": sc.Contribution, "comment": entity.NilIfEmpty(sc.Comment), "scored_at": s.now()}
 	return s.R.InsertTx(records.AsProcess(ctx), tx, p, "presales_score", rec)
 }
 

@@ -50,9 +50,9 @@ func (s *Service) opportunityCustomer(ctx context.Context, tx *store.Tx, p *acce
 	cust := opp.Str("customer_id")
 	switch {
 	case force || rec.Str("customer_id") == "":
-		rec["customer_id"] = nilIfEmpty(cust)
+		rec["customer_id"] = entity.NilIfEmpty(cust)
 	case rec.Str("customer_id") != cust:
-		return fieldErr("customer_id", "customer_not_of_opportunity")
+		return errs.Field("customer_id", "customer_not_of_opportunity")
 	}
 	return nil
 }

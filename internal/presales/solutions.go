@@ -90,7 +90,7 @@ func (s *Service) SubmitReview(ctx context.Context, p *access.Principal, id stri
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(sol, version); err != nil {
+		if err := entity.CheckVersion(sol, version); err != nil {
 			return err
 		}
 		if err := crm.CheckSolutionStep(sol.Str("status"), crm.SolStepSubmit); err != nil {
@@ -160,7 +160,7 @@ func (s *Service) Review(ctx context.Context, p *access.Principal, id string, r 
 		if err := r.Check(); err != nil {
 			return err
 		}
-		rev := entity.Record{"solution_id": sol.ID(), "reviewer_id": p.UserID, "verdict": r.Verdict, "comment": nilIfEmpty(r.Comment),
+		rev := entity.Record{"solution_id": sol.ID(), "reviewer_id": p.UserID, "verdict": r.Verdict, "comment": entity.NilIfEmpty(r.Comment),
 			"reviewed_at": s.now(), "round": round}
 		if out, err = s.R.InsertTx(records.AsProcess(ctx), tx, p, "solution_review", rev); err != nil {
 			return err
@@ -264,7 +264,7 @@ func (s *Service) Send(ctx context.Context, p *access.Principal, id string, vers
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(sol, version); err != nil {
+		if err := entity.CheckVersion(sol, version); err != nil {
 			return err
 		}
 		if err := crm.CheckSolutionStep(sol.Str("status"), crm.SolStepSend); err != nil {

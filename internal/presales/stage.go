@@ -160,12 +160,12 @@ func (s *Service) close(ctx context.Context, p *access.Principal, id, status str
 	schema := s.R.Schema()
 	oe := schema.Entity("opportunity")
 	if len([]rune(in.Note)) > 2000 {
-		return nil, fieldErr("note", "too_long")
+		return nil, errs.Field("note", "too_long")
 	}
-	set := entity.Record{"status": status, "closed_at": s.now(), "close_note": nilIfEmpty(in.Note)}
+	set := entity.Record{"status": status, "closed_at": s.now(), "close_note": entity.NilIfEmpty(in.Note)}
 	if status == crm.OppLost {
 		if in.Reason == "" {
-			return nil, fieldErr("reason", "required")
+			return nil, errs.Field("reason", "required")
 		}
 		v, fe := schema.ParseJSON(oe.Field("lost_reason"), in.Reason)
 		if fe != nil {
@@ -212,7 +212,7 @@ func (s *Service) closeTx(ctx context.Context, tx *store.Tx, p *access.Principal
 			comp, err := s.DB.Get(ctx, tx, ce, in.CompetitorID, s.R.ReadPred(ce, p), false)
 			if err != nil {
 				if errs.KindOf(err) == errs.NotFound {
-					return nil, fieldErr("competitor_id", "invalid_ref")
+					return nil, errs.Field("competitor_id", "invalid_ref")
 				}
 				return nil, err
 			}
@@ -252,7 +252,7 @@ func (s *Service) WinTx(ctx context.Context, tx *store.Tx, p *access.Principal, 
 	if opp.Str("status") != crm.OppOpen {
 		return false, nil
 	}
-	set := entity.Record{"status": crm.OppWon, "closed_at": s.now(), "close_note": nilIfEmpty(note), "probability": int64(100)}
+	set := entity.Record{"status": crm.OppWon, "closed_at": s.now(), "close_note": entity.NilIfEmpty(note), "probability": int64(100)}
 	_, err = s.closeTx(ctx, tx, p, opp, crm.OppWon, LoseInput{Note: note}, set)
 	return err == nil, err
 }

@@ -24,17 +24,6 @@ func (s *Service) registerCatalogue() {
 	s.R.On("price_list_item", records.Hooks{Prepare: s.preparePriceItem})
 }
 
-func fieldErr(field, code string, args ...any) error {
-	fe := errs.FieldError{Field: field, Code: code}
-	if len(args) > 0 {
-		fe.Args = map[string]any{}
-		for i := 0; i+1 < len(args); i += 2 {
-			fe.Args[args[i].(string)] = args[i+1]
-		}
-	}
-	return errs.Validation([]errs.FieldError{fe})
-}
-
 // prepareProduct trims the SKU (it is what imports match on) and keeps a
 // person's stock count from going below what orders have reserved (the
 // order process moves stock and reservations itself).
@@ -44,7 +33,7 @@ func (s *Service) prepareProduct(ctx context.Context, tx *store.Tx, p *access.Pr
 		return nil
 	}
 	if rec.Int("stock_qty") < rec.Int("reserved_qty") {
-		return fieldErr("stock_qty", "product_stock_below_reserved", "reserved", rec.Int("reserved_qty"))
+		return errs.Field("stock_qty", "product_stock_below_reserved", "reserved", rec.Int("reserved_qty"))
 	}
 	return nil
 }
@@ -78,7 +67,7 @@ func (s *Service) preparePriceItem(ctx context.Context, tx *store.Tx, p *access.
 	if old == nil || old.Str("product_id") != pid {
 		prod, err := s.DB.Get(ctx, tx, s.entity("product"), pid, s.R.ReadPred(s.entity("product"), p), false)
 		if errs.KindOf(err) == errs.NotFound {
-			return fieldErr("product_id", "invalid_ref")
+			return errs.Field("product_id", "invalid_ref")
 		}
 		if err != nil {
 			return errs.Wrap(err, "quotes: price list item's product")
@@ -95,7 +84,7 @@ func (s *Service) preparePriceItem(ctx context.Context, tx *store.Tx, p *access.
 		return errs.Wrap(err, "quotes: price list items")
 	}
 	if len(ids) > 0 {
-		return fieldErr("product_id", "price_list_item_duplicate")
+		return errs.Field("product_id", "price_list_item_duplicate")
 	}
 	return nil
 }

@@ -22,13 +22,6 @@ import (
 // quote, checks the version the caller saw, and asks crm's table whether
 // the status allows the step.
 
-func checkVersion(rec entity.Record, version int64) error {
-	if version != 0 && rec.Version() != version {
-		return errs.Stale()
-	}
-	return nil
-}
-
 // set writes process-owned fields of a quote.
 func (s *Service) set(ctx context.Context, tx *store.Tx, p *access.Principal, rec entity.Record, set entity.Record) (entity.Record, error) {
 	return s.R.SetTx(records.AsProcess(ctx), tx, p, s.entity("quote"), rec, set)
@@ -60,7 +53,7 @@ func (s *Service) Submit(ctx context.Context, p *access.Principal, id string, ve
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(rec, version); err != nil {
+		if err := entity.CheckVersion(rec, version); err != nil {
 			return err
 		}
 		out, err = s.submit(ctx, tx, p, rec, reason)
@@ -144,7 +137,7 @@ func (s *Service) Send(ctx context.Context, p *access.Principal, id string, vers
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(rec, version); err != nil {
+		if err := entity.CheckVersion(rec, version); err != nil {
 			return err
 		}
 		if err := crm.CheckQuoteStep(rec.Str("status"), crm.QuoteStepSend); err != nil {
@@ -200,7 +193,7 @@ func (s *Service) answer(ctx context.Context, p *access.Principal, id string, ve
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(rec, version); err != nil {
+		if err := entity.CheckVersion(rec, version); err != nil {
 			return err
 		}
 		if err := crm.CheckQuoteStep(rec.Str("status"), step); err != nil {
@@ -249,7 +242,7 @@ func (s *Service) Revise(ctx context.Context, p *access.Principal, id string, ve
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(rec, version); err != nil {
+		if err := entity.CheckVersion(rec, version); err != nil {
 			return err
 		}
 		if err := crm.CheckQuoteStep(rec.Str("status"), crm.QuoteStepRevise); err != nil {

@@ -145,9 +145,9 @@ func (s *Service) followOpportunity(ctx context.Context, q store.Querier, p *acc
 	cust := opp.Str("customer_id")
 	switch {
 	case rec.Str("customer_id") == "" || (old != nil && old.Str("opportunity_id") != oppID && old.Str("customer_id") == rec.Str("customer_id")):
-		rec["customer_id"] = nilIfEmpty(cust)
+		rec["customer_id"] = entity.NilIfEmpty(cust)
 	case rec.Str("customer_id") != cust:
-		return fieldErr("customer_id", "customer_not_of_opportunity")
+		return errs.Field("customer_id", "customer_not_of_opportunity")
 	}
 	return nil
 }
@@ -253,7 +253,7 @@ func (s *Service) prepareLine(ctx context.Context, tx *store.Tx, p *access.Princ
 	}
 	quote, err := s.R.LoadForWrite(ctx, tx, p, qe, quoteID, p.Perm(qe.Name).Write, false)
 	if errs.KindOf(err) == errs.NotFound {
-		return fieldErr("quote_id", "invalid_ref")
+		return errs.Field("quote_id", "invalid_ref")
 	}
 	if err != nil {
 		return err
@@ -569,11 +569,11 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, id string, ve
 			// Only lines changed: the quote is still a new version of itself,
 			// so an editor holding the old one gets a 409.
 			now := store.Now()
-			v, err := s.DB.Update(ctx, tx, s.entity("quote"), rec.ID(), rec.Version(), entity.Record{"updated_at": now, "updated_by": nilIfEmpty(p.UserID)})
+			v, err := s.DB.Update(ctx, tx, s.entity("quote"), rec.ID(), rec.Version(), entity.Record{"updated_at": now, "updated_by": entity.NilIfEmpty(p.UserID)})
 			if err != nil {
 				return err
 			}
-			rec["version"], rec["updated_at"], rec["updated_by"] = v, now, nilIfEmpty(p.UserID)
+			rec["version"], rec["updated_at"], rec["updated_by"] = v, now, entity.NilIfEmpty(p.UserID)
 		}
 		out = &Quote{Rec: s.R.Present(p, s.entity("quote"), rec), Lines: lines}
 		return nil

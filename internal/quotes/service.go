@@ -85,10 +85,3 @@ type Mailer func(ctx context.Context, tx *store.Tx, p *access.Principal, q *Quot
 
 // SetMailer attaches the e-mail of sent quotes.
 func (s *Service) SetMailer(m Mailer) { s.mailer = m }
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
