@@ -9,11 +9,7 @@ package channels
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -74,35 +70,6 @@ func (s *Service) companyName(ctx context.Context, en bool) string {
 		return c.NameEn
 	}
 	return c.Name
-}
-
-// hashToken is what is stored of a secret token.
-func hashToken(tok string) string {
-	h := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(h[:])
-}
-
-// newToken is 16 random bytes (128 bits), URL-safe: 22 characters.
-func newToken() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("channels: random token: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// wellFormed reports whether s could be a portal token; anything else is
-// unknown without a database look-up.
-func wellFormed(s string) bool {
-	if len(s) != 22 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // hit counts one use of bucket now and answers TooMany (with the seconds

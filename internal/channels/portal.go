@@ -13,6 +13,7 @@ import (
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
 	"closeloop/internal/i18n"
+	"closeloop/internal/linktoken"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 	"closeloop/internal/tickets"
@@ -50,11 +51,15 @@ type Portal struct {
 	Customer   string // the customer's name
 }
 
+// portalTokenBytes is the size of a portal token: 128 bits, 22 characters
+// (it is typed from a mail on a phone).
+const portalTokenBytes = 16
+
 func (s *Service) makePortalLink(ctx context.Context, q store.Querier, createdBy, customerID, contactID, email string, days int) (PortalLink, error) {
 	if days <= 0 {
 		days = PortalDays
 	}
-	tok, err := newToken()
+	tok, err := linktoken.New(portalTokenBytes)
 	if err != nil {
 		return PortalLink{}, err
 	}
@@ -62,7 +67,7 @@ func (s *Service) makePortalLink(ctx context.Context, q store.Querier, createdBy
 	exp := now.Add(time.Duration(days) * 24 * time.Hour)
 	if _, err := q.ExecContext(ctx, `INSERT INTO portal_links (id, customer_id, contact_id, email, token_hash, expires_at, created_at, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, store.NewID(), entity.NilIfEmpty(customerID), entity.NilIfEmpty(contactID), entity.NilIfEmpty(strings.ToLower(email)),
-		hashToken(tok), exp, now, entity.NilIfEmpty(createdBy)); err != nil {
+		linktoken.Hash(tok), exp, now, entity.NilIfEmpty(createdBy)); err != nil {
 		return PortalLink{}, fmt.Errorf("channels: store portal link: %w", err)
 	}
 	return PortalLink{Token: tok, Path: PortalPath + tok, ExpiresAt: exp, Days: days}, nil
@@ -73,14 +78,14 @@ func linkUnknown() error { return errs.New(errs.NotFound, "portal_link_not_found
 // Open resolves a token: NotFound for an unknown, malformed or revoked
 // one, Unprocessable portal_link_expired for an expired one.
 func (s *Service) Open(ctx context.Context, token string) (*Portal, error) {
-	if !wellFormed(token) {
+	if !linktoken.WellFormed(token, portalTokenBytes) {
 		return nil, linkUnknown()
 	}
 	var p Portal
 	var cust, cont, email, name sql.NullString
 	var exp, revoked any
 	err := s.DB.R().QueryRowContext(ctx, `SELECT l.id, l.customer_id, l.contact_id, l.email, l.expires_at, l.revoked_at, c.name
-		FROM portal_links l LEFT JOIN customers c ON c.id = l.customer_id AND c.deleted_at IS NULL WHERE l.token_hash = $1`, hashToken(token)).
+		FROM portal_links l LEFT JOIN customers c ON c.id = l.customer_id AND c.deleted_at IS NULL WHERE l.token_hash = $1`, linktoken.Hash(token)).
 		Scan(&p.LinkID, &cust, &cont, &email, &exp, &revoked, &name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, linkUnknown()

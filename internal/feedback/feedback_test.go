@@ -12,6 +12,7 @@ import (
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
 	"closeloop/internal/feedback"
+	"closeloop/internal/linktoken"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
@@ -185,7 +186,7 @@ func TestSurveyNeverMailedToDoNotContact(t *testing.T) {
 	}
 	// The link can still be copied by the agent (WeChat), and answered.
 	l, err := e.F.CopyLink(ctx, e.Service, sv.ID())
-	if err != nil || !feedback.WellFormed(l.Path[len(feedback.SurveyPath):]) {
+	if err != nil || !linktoken.WellFormed(l.Path[len(feedback.SurveyPath):], linktoken.Link) {
 		t.Fatalf("copy link: %+v %v", l, err)
 	}
 	if _, err := e.F.CopyLink(ctx, e.Rep3, sv.ID()); err == nil {

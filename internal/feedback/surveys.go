@@ -2,11 +2,7 @@ package feedback
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +12,7 @@ import (
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
+	"closeloop/internal/linktoken"
 	"closeloop/internal/mail"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
@@ -79,32 +76,6 @@ func (s *Service) afterTicket(ctx context.Context, tx *store.Tx, p *access.Princ
 	return nil
 }
 
-func hashToken(tok string) string {
-	h := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(h[:])
-}
-
-func newToken() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("feedback: random token: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// WellFormed reports whether v could be a token (43 URL-safe characters).
-func WellFormed(v string) bool {
-	if len(v) != 43 {
-		return false
-	}
-	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // Link is a survey link just made; its token is shown once.
 type Link struct {
 	Path      string    `json:"path"`
@@ -116,7 +87,7 @@ type Link struct {
 // mailed one and a copied one may both be out; the survey is answered
 // once whichever is used).
 func (s *Service) makeLink(ctx context.Context, tx *store.Tx, p *access.Principal, sv entity.Record) (Link, error) {
-	tok, err := newToken()
+	tok, err := linktoken.New(linktoken.Link)
 	if err != nil {
 		return Link{}, err
 	}
@@ -125,7 +96,7 @@ func (s *Service) makeLink(ctx context.Context, tx *store.Tx, p *access.Principa
 		exp = s.now().Add(DefaultSurveyDays * 24 * time.Hour)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO public_links (id, purpose, entity, record_id, token_hash, expires_at, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		store.NewID(), SurveyPurpose, "survey", sv.ID(), hashToken(tok), exp, s.now(), entity.NilIfEmpty(p.UserID)); err != nil {
+		store.NewID(), SurveyPurpose, "survey", sv.ID(), linktoken.Hash(tok), exp, s.now(), entity.NilIfEmpty(p.UserID)); err != nil {
 		return Link{}, fmt.Errorf("feedback: store link: %w", err)
 	}
 	l := Link{Path: SurveyPath + tok, ExpiresAt: exp}
@@ -316,13 +287,13 @@ type linkRow struct {
 func errUnknown() error { return errs.New(errs.NotFound, "public_link_not_found") }
 
 func (s *Service) findLink(ctx context.Context, q store.Querier, token string) (*linkRow, error) {
-	if !WellFormed(token) {
+	if !linktoken.WellFormed(token, linktoken.Link) {
 		return nil, errUnknown()
 	}
 	var l linkRow
 	var exp, used, revoked any
 	err := q.QueryRowContext(ctx, `SELECT id, record_id, expires_at, used_at, revoked_at FROM public_links WHERE token_hash = $1 AND purpose = $2`,
-		hashToken(token), SurveyPurpose).Scan(&l.id, &l.recordID, &exp, &used, &revoked)
+		linktoken.Hash(token), SurveyPurpose).Scan(&l.id, &l.recordID, &exp, &used, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUnknown()
 	}

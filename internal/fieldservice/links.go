@@ -2,11 +2,7 @@ package fieldservice
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,6 +13,7 @@ import (
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
+	"closeloop/internal/linktoken"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
@@ -52,31 +49,6 @@ const (
 	LinkExpired = "expired"
 )
 
-func hashToken(tok string) string {
-	h := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(h[:])
-}
-
-func newToken() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("fieldservice: random token: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-func wellFormed(s string) bool {
-	if len(s) != 43 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 func errLinkUnknown() error { return errs.New(errs.NotFound, "visit_link_not_found") }
 
 // ConfirmLink makes the confirmation link of a visit whose work is done
@@ -91,7 +63,7 @@ func (s *Service) ConfirmLink(ctx context.Context, p *access.Principal, visitID 
 		if v.Str("status") != crm.VisitWorkDone {
 			return errs.New(errs.Unprocessable, "visit_not_done")
 		}
-		tok, err := newToken()
+		tok, err := linktoken.New(linktoken.Link)
 		if err != nil {
 			return err
 		}
@@ -101,7 +73,7 @@ func (s *Service) ConfirmLink(ctx context.Context, p *access.Principal, visitID 
 		}
 		exp := now.Add(ConfirmLinkHours * time.Hour)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO visit_links (id, visit_id, token_hash, expires_at, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
-			store.NewID(), v.ID(), hashToken(tok), exp, now, entity.NilIfEmpty(p.UserID)); err != nil {
+			store.NewID(), v.ID(), linktoken.Hash(tok), exp, now, entity.NilIfEmpty(p.UserID)); err != nil {
 			return fmt.Errorf("fieldservice: store link: %w", err)
 		}
 		if err := s.DB.Audit(ctx, tx, store.AuditEntry{ActorID: p.UserID, Entity: "service_visit", RecordID: v.ID(), Action: "public_link",
@@ -120,12 +92,12 @@ type linkRow struct {
 }
 
 func (s *Service) findLink(ctx context.Context, q store.Querier, token string) (*linkRow, error) {
-	if !wellFormed(token) {
+	if !linktoken.WellFormed(token, linktoken.Link) {
 		return nil, errLinkUnknown()
 	}
 	var l linkRow
 	var exp, used, revoked any
-	err := q.QueryRowContext(ctx, `SELECT id, visit_id, expires_at, used_at, revoked_at FROM visit_links WHERE token_hash = $1`, hashToken(token)).
+	err := q.QueryRowContext(ctx, `SELECT id, visit_id, expires_at, used_at, revoked_at FROM visit_links WHERE token_hash = $1`, linktoken.Hash(token)).
 		Scan(&l.id, &l.visitID, &exp, &used, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errLinkUnknown()

@@ -2,11 +2,7 @@ package fulfilment
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -16,6 +12,7 @@ import (
 	"closeloop/internal/access"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
+	"closeloop/internal/linktoken"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 )
@@ -63,34 +60,6 @@ type linkRow struct {
 	usedIP                        string
 }
 
-func hashToken(tok string) string {
-	h := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(h[:])
-}
-
-// newToken is 32 random bytes, URL-safe.
-func newToken() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("fulfilment: random token: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// wellFormed reports whether s could be a token (43 URL-safe characters):
-// anything else is answered as unknown without touching the database.
-func wellFormed(s string) bool {
-	if len(s) != 43 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // LinkDays is the default lifetime of a new link (the setting, else 7).
 func (s *Service) LinkDays(ctx context.Context) int { return s.linkDays(ctx, s.DB.R()) }
 
@@ -134,7 +103,7 @@ func (s *Service) makeLink(ctx context.Context, tx *store.Tx, p *access.Principa
 	if days < 1 || days > MaxLinkDays {
 		return Link{}, errs.Field("days", "out_of_range", "min", 1, "max", MaxLinkDays)
 	}
-	tok, err := newToken()
+	tok, err := linktoken.New(linktoken.Link)
 	if err != nil {
 		return Link{}, err
 	}
@@ -145,7 +114,7 @@ func (s *Service) makeLink(ctx context.Context, tx *store.Tx, p *access.Principa
 	}
 	exp := now.Add(time.Duration(days) * 24 * time.Hour)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO public_links (id, purpose, entity, record_id, token_hash, expires_at, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		store.NewID(), purpose, entityName, recordID, hashToken(tok), exp, now, entity.NilIfEmpty(p.UserID)); err != nil {
+		store.NewID(), purpose, entityName, recordID, linktoken.Hash(tok), exp, now, entity.NilIfEmpty(p.UserID)); err != nil {
 		return Link{}, fmt.Errorf("fulfilment: store link: %w", err)
 	}
 	if err := s.DB.Audit(ctx, tx, store.AuditEntry{ActorID: p.UserID, Entity: entityName, RecordID: recordID, Action: "public_link",
@@ -169,14 +138,14 @@ func errLinkUnknown() error { return errs.New(errs.NotFound, "public_link_not_fo
 // findLink resolves a token to its link: NotFound for an unknown,
 // malformed or replaced token.
 func (s *Service) findLink(ctx context.Context, q store.Querier, token string) (*linkRow, error) {
-	if !wellFormed(token) {
+	if !linktoken.WellFormed(token, linktoken.Link) {
 		return nil, errLinkUnknown()
 	}
 	var l linkRow
 	var used, revoked, exp any
 	var ip sql.NullString
 	err := q.QueryRowContext(ctx, `SELECT id, purpose, entity, record_id, expires_at, used_at, used_ip, revoked_at FROM public_links WHERE token_hash = $1`,
-		hashToken(token)).Scan(&l.id, &l.purpose, &l.entity, &l.recordID, &exp, &used, &ip, &revoked)
+		linktoken.Hash(token)).Scan(&l.id, &l.purpose, &l.entity, &l.recordID, &exp, &used, &ip, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errLinkUnknown()
 	}
