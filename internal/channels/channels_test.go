@@ -242,6 +242,15 @@ func TestMailInOverIMAP(t *testing.T) {
 		Username: box.User, Password: &pw, Folder: "INBOX"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := f.App.Channels.SaveIMAPSettings(ctx, f.Admin, channels.IMAPUpdate{Enabled: true, Host: "127.0.0.1", Port: box.Port(), Security: "none",
+		Username: box.User, Folder: strings.Repeat("收", 201)}); func() string {
+		if e := errs.As(err); e != nil && len(e.Fields) == 1 {
+			return e.Fields[0].Field + ":" + e.Fields[0].Code
+		}
+		return ""
+	}() != "folder:too_long" {
+		t.Errorf("a folder name too long: %v", err)
+	}
 	got, err := f.App.Channels.IMAPSettings(ctx, f.Admin)
 	if err != nil || got.Password != "" || !got.PasswordSet {
 		t.Fatalf("settings read back: %+v %v", got, err)

@@ -144,8 +144,11 @@ func (s *Service) SaveIMAPSettings(ctx context.Context, p *access.Principal, u I
 	if u.Username == "" && u.Enabled {
 		bad = append(bad, errs.FieldError{Field: "username", Code: "required"})
 	}
-	if utf8.RuneCountInString(u.Username) > 254 || utf8.RuneCountInString(u.Folder) > 200 {
+	if utf8.RuneCountInString(u.Username) > 254 {
 		bad = append(bad, errs.FieldError{Field: "username", Code: "too_long", Args: map[string]any{"max": 254}})
+	}
+	if utf8.RuneCountInString(u.Folder) > 200 {
+		bad = append(bad, errs.FieldError{Field: "folder", Code: "too_long", Args: map[string]any{"max": 200}})
 	}
 	if u.Password != nil && (len(*u.Password) > 1000 || strings.ContainsAny(*u.Password, "\r\n\x00")) {
 		bad = append(bad, errs.FieldError{Field: "password", Code: "invalid_text"})
