@@ -89,6 +89,28 @@ type CauseRow struct {
 	Product string         `json:"product_id,omitempty"`
 }
 
+// reportConds are a report's filters: the period on dateField (days in
+// the company's time zone, to exclusive of the day after), the ticket kind
+// on kindField, and the team.
+func (s *Service) reportConds(ctx context.Context, e *entity.Entity, dateField, kindField, fromDay, toDay, kind, teamID string) ([]entity.Cond, error) {
+	var conds []entity.Cond
+	from, to := s.dayBounds(fromDay, toDay)
+	if !from.IsZero() {
+		conds = append(conds, entity.Cond{Field: e.Field(dateField), Op: entity.Gte, Values: []any{from}})
+	}
+	if !to.IsZero() {
+		conds = append(conds, entity.Cond{Field: e.Field(dateField), Op: entity.Lt, Values: []any{to}})
+	}
+	if kind != "" {
+		conds = append(conds, entity.Cond{Field: e.Field(kindField), Op: entity.Eq, Values: []any{kind}})
+	}
+	tc, err := s.teamConds(ctx, e, teamID)
+	if err != nil {
+		return nil, err
+	}
+	return append(conds, tc...), nil
+}
+
 // CauseReport is the cause review.
 type CauseReport struct {
 	From   string     `json:"from,omitempty"`
@@ -154,22 +176,11 @@ func (s *Service) CauseReview(ctx context.Context, p *access.Principal, q Report
 	if col == "" {
 		return rep, errs.Field("group", "invalid_option")
 	}
-	conds := []entity.Cond{{Field: e.Field("resolved_at"), Op: entity.Empty, Values: []any{false}}}
-	from, to := s.dayBounds(q.From, q.To)
-	if !from.IsZero() {
-		conds = append(conds, entity.Cond{Field: e.Field("resolved_at"), Op: entity.Gte, Values: []any{from}})
-	}
-	if !to.IsZero() {
-		conds = append(conds, entity.Cond{Field: e.Field("resolved_at"), Op: entity.Lt, Values: []any{to}})
-	}
-	if q.Kind != "" {
-		conds = append(conds, entity.Cond{Field: e.Field("kind"), Op: entity.Eq, Values: []any{q.Kind}})
-	}
-	tc, err := s.teamConds(ctx, e, q.TeamID)
+	conds, err := s.reportConds(ctx, e, "resolved_at", "kind", q.From, q.To, q.Kind, q.TeamID)
 	if err != nil {
 		return rep, err
 	}
-	conds = append(conds, tc...)
+	conds = append(conds, entity.Cond{Field: e.Field("resolved_at"), Op: entity.Empty, Values: []any{false}})
 	var a store.Args
 	where, err := s.DB.ListSQL(e, entity.Query{Conds: conds}, s.R.ReadPred(e, p), &a)
 	if err != nil {
@@ -387,22 +398,10 @@ func (s *Service) SurveyResults(ctx context.Context, p *access.Principal, q Repo
 	if col == "" {
 		return rep, errs.Field("group", "invalid_option")
 	}
-	var conds []entity.Cond
-	from, to := s.dayBounds(q.From, q.To)
-	if !from.IsZero() {
-		conds = append(conds, entity.Cond{Field: e.Field("created_at"), Op: entity.Gte, Values: []any{from}})
-	}
-	if !to.IsZero() {
-		conds = append(conds, entity.Cond{Field: e.Field("created_at"), Op: entity.Lt, Values: []any{to}})
-	}
-	if q.Kind != "" {
-		conds = append(conds, entity.Cond{Field: e.Field("ticket_kind"), Op: entity.Eq, Values: []any{q.Kind}})
-	}
-	tc, err := s.teamConds(ctx, e, q.TeamID)
+	conds, err := s.reportConds(ctx, e, "created_at", "ticket_kind", q.From, q.To, q.Kind, q.TeamID)
 	if err != nil {
 		return rep, err
 	}
-	conds = append(conds, tc...)
 	var a store.Args
 	where, err := s.DB.ListSQL(e, entity.Query{Conds: conds}, s.DB.Visible(e, p, scope), &a)
 	if err != nil {
