@@ -44,6 +44,12 @@ func (h *API) causeReview(w http.ResponseWriter, r *http.Request, p *access.Prin
 	if err != nil {
 		return err
 	}
+	// Rows are named as in the export: a cause by its label in the
+	// caller's language, not by its code.
+	label := CauseLabel(h, httpx.Lang(r), q.Group)
+	for i := range rep.Rows {
+		rep.Rows[i].Label = label(rep.Rows[i])
+	}
 	httpx.JSON(w, http.StatusOK, rep)
 	return nil
 }

@@ -76,6 +76,9 @@ func TestFeedbackReportsAuthorization(t *testing.T) {
 	if st != http.StatusOK || !strings.Contains(string(body), `"product_defect"`) {
 		t.Errorf("cause review %d %s", st, body)
 	}
+	if !strings.Contains(string(body), `"label":"产品缺陷"`) {
+		t.Errorf("cause review rows are not named by their label: %s", body)
+	}
 	if st, _ := (&client{t: t, base: base, token: "nope"}).do("GET", "/api/v1/reports/surveys", nil); st != http.StatusUnauthorized {
 		t.Errorf("no token: %d", st)
 	}
