@@ -273,27 +273,16 @@ func (s *Service) labels(ctx context.Context, group string, key func(int) *strin
 // MaxLinkedTickets.
 func (s *Service) CauseTickets(ctx context.Context, p *access.Principal, q ReportQuery, cause, productID, customerID string) ([]string, error) {
 	e := s.entity("ticket")
-	conds := []entity.Cond{{Field: e.Field("resolved_at"), Op: entity.Empty, Values: []any{false}}}
-	from, to := s.dayBounds(q.From, q.To)
-	if !from.IsZero() {
-		conds = append(conds, entity.Cond{Field: e.Field("resolved_at"), Op: entity.Gte, Values: []any{from}})
+	conds, err := s.reportConds(ctx, e, "resolved_at", "kind", q.From, q.To, q.Kind, q.TeamID)
+	if err != nil {
+		return nil, err
 	}
-	if !to.IsZero() {
-		conds = append(conds, entity.Cond{Field: e.Field("resolved_at"), Op: entity.Lt, Values: []any{to}})
-	}
-	if q.Kind != "" {
-		conds = append(conds, entity.Cond{Field: e.Field("kind"), Op: entity.Eq, Values: []any{q.Kind}})
-	}
+	conds = append(conds, entity.Cond{Field: e.Field("resolved_at"), Op: entity.Empty, Values: []any{false}})
 	for f, v := range map[string]string{"cause": cause, "product_id": productID, "customer_id": customerID} {
 		if v != "" {
 			conds = append(conds, entity.Cond{Field: e.Field(f), Op: entity.Eq, Values: []any{v}})
 		}
 	}
-	tc, err := s.teamConds(ctx, e, q.TeamID)
-	if err != nil {
-		return nil, err
-	}
-	conds = append(conds, tc...)
 	var a store.Args
 	where, err := s.DB.ListSQL(e, entity.Query{Conds: conds}, s.R.ReadPred(e, p), &a)
 	if err != nil {
