@@ -160,6 +160,17 @@ func (l *loader) contracts(ctx context.Context, _ int) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE timeline SET at = $1 WHERE record_id = $2 AND kind IN `+kinds, at, m.id); err != nil {
 				return err
 			}
+			if m.table == "signed" {
+				// Signing won a deal still open: it was won that day.
+				for _, q := range []string{
+					`UPDATE timeline SET at = $1 WHERE kind = 'opportunity_won' AND at > $1 AND record_id = (SELECT CAST(opportunity_id AS TEXT) FROM contracts WHERE id = $2)`,
+					`UPDATE opportunities SET closed_at = $1 WHERE closed_at > $1 AND id = (SELECT opportunity_id FROM contracts WHERE id = $2)`,
+				} {
+					if _, err := tx.ExecContext(ctx, q, at, m.id); err != nil {
+						return err
+					}
+				}
+			}
 		}
 		return nil
 	})
