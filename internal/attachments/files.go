@@ -31,7 +31,6 @@ func SanitizeName(name string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
-	name = norm.NFC.String(name)
 	var b strings.Builder
 	space := false
 	for _, r := range name {
@@ -50,7 +49,10 @@ func SanitizeName(name string) string {
 		space = false
 		b.WriteRune(r)
 	}
-	name = strings.Trim(b.String(), " .")
+	// Composed after the characters dropped are gone: "A\x04\u0323"
+	// loses its control character and then composes to "Ạ", which a
+	// second pass must leave as it is.
+	name = strings.Trim(norm.NFC.String(b.String()), " .")
 	if name == "" {
 		return "file"
 	}
