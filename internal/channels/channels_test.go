@@ -1,9 +1,11 @@
 package channels_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"mime"
+	"net/mail"
 	"regexp"
 	"strings"
 	"testing"
@@ -290,13 +292,24 @@ func TestMailInOverIMAP(t *testing.T) {
 		t.Fatal(err)
 	}
 	box.deliver(t, "From: chen@haichuan.example\r\nSubject: thanks\r\nMessage-ID: <third-3@haichuan.example>\r\nIn-Reply-To: <"+ackID+"@closeloop.test>\r\n\r\nthank you\r\n")
-	if n, err := f.App.Channels.Poll(ctx); err != nil || n != 2 {
+	// And one naming only the thread root our acknowledgement carried.
+	var root string
+	for _, m := range srv.Messages() {
+		if msg, err := mail.ReadMessage(bytes.NewReader(m)); err == nil && msg.Header.Get("References") != "" {
+			root = msg.Header.Get("References")
+		}
+	}
+	if root != "<ticket-"+id+"@closeloop.test>" {
+		t.Fatalf("the acknowledgement's References %q", root)
+	}
+	box.deliver(t, "From: chen@haichuan.example\r\nSubject: one more thing\r\nMessage-ID: <fourth-4@haichuan.example>\r\nReferences: <elsewhere@x> "+root+"\r\n\r\nalso the fan\r\n")
+	if n, err := f.App.Channels.Poll(ctx); err != nil || n != 3 {
 		t.Fatalf("second poll: %d %v", n, err)
 	}
 	if c := count(t, f, `SELECT count(*) FROM tickets`); c != 1 {
 		t.Errorf("replies made new tickets: %d tickets", c)
 	}
-	if c := count(t, f, `SELECT count(*) FROM ticket_messages WHERE ticket_id = $1 AND kind = 'customer'`, id); c != 3 {
+	if c := count(t, f, `SELECT count(*) FROM ticket_messages WHERE ticket_id = $1 AND kind = 'customer'`, id); c != 4 {
 		t.Errorf("messages on the ticket: %d", c)
 	}
 	// Nothing new: nothing filed. The same mail again: filed once.

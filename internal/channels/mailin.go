@@ -28,6 +28,7 @@ import (
 	"closeloop/internal/errs"
 	"closeloop/internal/i18n"
 	"closeloop/internal/jobs"
+	"closeloop/internal/mail"
 	"closeloop/internal/records"
 	"closeloop/internal/store"
 	"closeloop/internal/tickets"
@@ -524,9 +525,9 @@ func isUnique(err error) bool {
 }
 
 // threadOf finds the ticket a mail answers: by the number in its subject,
-// else by a Message-ID it refers to (a mail we sent from the outbox, or
-// one filed on a ticket). A merged ticket leads to the one it was merged
-// into.
+// else by a Message-ID it refers to (a mail we sent from the outbox, one
+// filed on a ticket, or the ticket's thread root our mails name). A merged
+// ticket leads to the one it was merged into.
 func (s *Service) threadOf(ctx context.Context, tx *store.Tx, m *inMail) (string, error) {
 	var id string
 	if num := NumberIn(m.subject); num != "" {
@@ -541,9 +542,16 @@ func (s *Service) threadOf(ctx context.Context, tx *store.Tx, m *inMail) (string
 		}
 		if id == "" {
 			local := strings.TrimPrefix(ref, "<")
-			if at := strings.IndexByte(local, '@'); at > 0 && isID(local[:at]) {
+			at := strings.IndexByte(local, '@')
+			root := mail.ThreadRecord(ref, "ticket")
+			switch {
+			case at > 0 && isID(local[:at]):
 				if err := tx.QueryRowContext(ctx, `SELECT record_id FROM mail_outbox WHERE id = $1 AND entity = 'ticket'`, local[:at]).Scan(&id); err != nil && !isNoRows(err) {
 					id = "" // not one of ours (or not an id on PostgreSQL)
+				}
+			case isID(root): // the thread root every mail about a ticket names
+				if err := tx.QueryRowContext(ctx, `SELECT id FROM tickets WHERE id = $1 AND deleted_at IS NULL`, root).Scan(&id); err != nil && !isNoRows(err) {
+					id = ""
 				}
 			}
 		}

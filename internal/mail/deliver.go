@@ -162,8 +162,8 @@ func (s *Service) load(ctx context.Context, q store.Querier, id string) (*outgoi
 
 // build makes the MIME message: From with the configured name, To, Cc,
 // Reply-To, the subject (RFC 2047 encoded when not ASCII), a Message-ID
-// naming the outbox row, the text body with an HTML alternative, then the
-// attachments.
+// naming the outbox row, References naming the record it is about, the
+// text body with an HTML alternative, then the attachments.
 func (s *Service) build(ctx context.Context, cfg SMTP, m *outgoing) (*gomail.Msg, string, error) {
 	g := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	if err := g.FromFormat(cfg.FromName, cfg.FromAddress); err != nil {
@@ -189,6 +189,12 @@ func (s *Service) build(ctx context.Context, cfg SMTP, m *outgoing) (*gomail.Msg
 	}
 	messageID := m.ID + "@" + domain
 	g.SetMessageIDWithValue(messageID)
+	if m.Entity != "" && m.RecordID != "" {
+		// Every mail about one record names the same thread root, so the
+		// customer's mail client shows a ticket's acknowledgement, replies
+		// and updates as one conversation.
+		g.SetGenHeader(gomail.HeaderReferences, ThreadRoot(m.Entity, m.RecordID, domain))
+	}
 	g.SetDate()
 	g.SetGenHeader("X-Mailer", "Closeloop")
 	switch {

@@ -250,3 +250,24 @@ func null(s string) any {
 	}
 	return s
 }
+
+// ThreadRoot is the References value every mail about one record carries
+// (<entity-record id@domain>), so mail clients show them as one
+// conversation and an answer naming it leads back to the record.
+func ThreadRoot(entity, recordID, domain string) string {
+	return "<" + entity + "-" + recordID + "@" + domain + ">"
+}
+
+// ThreadRecord is the record a reference names when it is a ThreadRoot of
+// entity ("" otherwise); the domain is not checked, like the outbox ids'.
+func ThreadRecord(ref, entity string) string {
+	local, _, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(ref), "<"), "@")
+	if !ok {
+		return ""
+	}
+	id, ok := strings.CutPrefix(local, entity+"-")
+	if !ok {
+		return ""
+	}
+	return id
+}

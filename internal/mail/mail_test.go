@@ -166,10 +166,11 @@ func TestChineseMessageWithPDFArrives(t *testing.T) {
 	pdf := samplePDF(t)
 	subject := "报价单 Q-202611-0001：杭州云栖科技有限公司 — 闭环 CRM 企业版"
 	text := "张经理您好：\n\n附件是贵司的报价单，合计 ¥1,395,060.71，有效期 30 天。\n如有疑问请随时联系。\n\n闭环软件 销售部"
+	about := store.NewID()
 	id := enqueue(t, f, clmail.Message{To: []string{"张伟 <zhang.wei@yunqi.test>"}, Cc: []string{"li.na@yunqi.test"}, ReplyTo: "rep@closeloop.test",
 		Subject: subject, Text: text, HTML: "<p>张经理您好：</p><p>附件是贵司的报价单。</p>",
 		Attachments: []clmail.Attachment{{Name: "报价单 Q-202611-0001.pdf", ContentType: "application/pdf", Data: pdf}},
-		Entity:      "customer", RecordID: store.NewID(), CreatedBy: f.Rep1.UserID})
+		Entity:      "customer", RecordID: about, CreatedBy: f.Rep1.UserID})
 	if got := outbox(t, f, id); got.Status != clmail.Queued || got.Attempts != 0 {
 		t.Fatalf("before delivery: %s after %d attempts", got.Status, got.Attempts)
 	}
@@ -204,6 +205,9 @@ func TestChineseMessageWithPDFArrives(t *testing.T) {
 	}
 	if !strings.Contains(msg.Header.Get("Message-Id"), id) {
 		t.Errorf("Message-ID %q does not name the outbox row", msg.Header.Get("Message-Id"))
+	}
+	if got, want := msg.Header.Get("References"), "<customer-"+about+"@closeloop.test>"; got != want {
+		t.Errorf("References %q, want %q (the record's thread)", got, want)
 	}
 	if ct, _, _ := mime.ParseMediaType(msg.Header.Get("Content-Type")); ct != "multipart/mixed" {
 		t.Errorf("top-level type %q", ct)
@@ -556,5 +560,21 @@ func TestSettingsValidation(t *testing.T) {
 	entries, _ := f.App.Admin.Audit(ctx, f.Admin, store.AuditFilter{Entity: "settings", RecordID: "smtp"})
 	if len(entries) != 1 || entries[0].Changes["host"].New != "smtp.exmail.qq.com" {
 		t.Errorf("audit %+v", entries)
+	}
+}
+
+func TestThreadRecord(t *testing.T) {
+	id := store.NewID()
+	for _, c := range []struct{ ref, entity, want string }{
+		{clmail.ThreadRoot("ticket", id, "closeloop.test"), "ticket", id},
+		{" " + clmail.ThreadRoot("ticket", id, "other.example") + " ", "ticket", id},
+		{clmail.ThreadRoot("quote", id, "closeloop.test"), "ticket", ""},
+		{"<" + id + "@closeloop.test>", "ticket", ""},
+		{"<ticket-" + id + ">", "ticket", ""},
+		{"", "ticket", ""},
+	} {
+		if got := clmail.ThreadRecord(c.ref, c.entity); got != c.want {
+			t.Errorf("ThreadRecord(%q, %q) = %q, want %q", c.ref, c.entity, got, c.want)
+		}
 	}
 }
