@@ -162,18 +162,22 @@ func GenInstalments(ctx context.Context, a *app.App, total int, seed uint64, log
 	if err := sink.finish(ctx); err != nil {
 		return written, err
 	}
-	// The receivables kept by month, as the finance hooks keep them.
+	// The receivables kept by month and the customers' arrears up to this
+	// month, as the finance hooks and the finance.arrears job keep them.
 	if err := a.Finance.RebuildReceivables(ctx); err != nil {
+		return written, err
+	}
+	if _, err := a.Finance.RollArrears(ctx); err != nil {
 		return written, err
 	}
 	if a.DB.Dialect == store.SQLite {
 		// Statistics for the planner, as `PRAGMA optimize` would gather.
-		for _, t := range []string{"payment_instalments", "receivable_months", "contracts"} {
+		for _, t := range []string{"payment_instalments", "receivable_months", "receivable_arrears", "contracts"} {
 			if _, err := a.DB.W().ExecContext(ctx, `ANALYZE `+t); err != nil {
 				return written, err
 			}
 		}
-	} else if _, err := a.DB.W().ExecContext(ctx, `ANALYZE receivable_months`); err != nil {
+	} else if _, err := a.DB.W().ExecContext(ctx, `ANALYZE receivable_months, receivable_arrears`); err != nil {
 		return written, err
 	}
 	return written, nil

@@ -167,13 +167,17 @@ func (w *world) keptMonths(t *testing.T) {
 		}
 		return out
 	}
-	kept := read(`SELECT owner_id, team_id, currency, due_month, n, amount FROM receivable_months`)
+	months := `SELECT owner_id, team_id, currency, due_month, n, amount FROM receivable_months`
+	arrears := `SELECT customer_id || '/' || owner_id, team_id, currency, '', n, amount FROM receivable_arrears`
+	keptMonths, keptArrears := read(months), read(arrears)
 	if err := w.F.RebuildReceivables(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rebuilt := read(`SELECT owner_id, team_id, currency, due_month, n, amount FROM receivable_months`)
-	if fmt.Sprint(kept) != fmt.Sprint(rebuilt) {
-		t.Errorf("receivables kept by month\n%v\nrecomputed\n%v", kept, rebuilt)
+	if rebuilt := read(months); fmt.Sprint(keptMonths) != fmt.Sprint(rebuilt) {
+		t.Errorf("receivables kept by month\n%v\nrecomputed\n%v", keptMonths, rebuilt)
+	}
+	if rebuilt := read(arrears); fmt.Sprint(keptArrears) != fmt.Sprint(rebuilt) {
+		t.Errorf("customers' arrears kept\n%v\nrecomputed\n%v", keptArrears, rebuilt)
 	}
 }
 
@@ -562,19 +566,41 @@ func TestAgeingBandsAndVisibility(t *testing.T) {
 	// The owners' and teams' ageing from the kept months, and the
 	// customers' ranked by what is due first, are the sums of every
 	// instalment, on every side of the band edges.
-	w.keptMonths(t)
-	for _, asOf := range []string{"2026-12-01", "2026-12-31", "2026-11-30", "2026-10-31", "2026-10-01", "2026-09-15", "2027-01-31", "2027-03-05", "2026-06-30", "2025-12-31"} {
-		for _, p := range []*access.Principal{w.Fin, w.Manager, w.Rep2} {
-			for _, f := range []finance.AgeingFilter{{Group: finance.GroupOwner}, {Group: finance.GroupTeam}, {Group: finance.GroupOwner, TeamID: w.North},
-				{Group: finance.GroupOwner, Limit: 1}, {Group: finance.GroupCustomer, Limit: 1}, {Group: finance.GroupCustomer, Limit: 2}, {Group: finance.GroupCustomer}} {
-				f.AsOf = asOf
-				got, want := get(p, f), get(p, finance.Exact(f))
-				if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
-					t.Errorf("%s %+v: kept months say\n%+v\nevery instalment says\n%+v", p.Name, f, got, want)
+	// So are they once the customers' arrears are kept (rolled to the
+	// month of "now"), and after payments and a reassignment move them.
+	compare := func(when string) {
+		t.Helper()
+		w.keptMonths(t)
+		for _, asOf := range []string{"2026-12-01", "2026-12-31", "2026-11-30", "2026-10-31", "2026-10-01", "2026-09-15", "2027-01-31", "2027-03-05", "2026-06-30", "2025-12-31"} {
+			for _, p := range []*access.Principal{w.Fin, w.Manager, w.Rep2} {
+				for _, f := range []finance.AgeingFilter{{Group: finance.GroupOwner}, {Group: finance.GroupTeam}, {Group: finance.GroupOwner, TeamID: w.North},
+					{Group: finance.GroupOwner, Limit: 1}, {Group: finance.GroupCustomer, Limit: 1}, {Group: finance.GroupCustomer, Limit: 2}, {Group: finance.GroupCustomer},
+					{Group: finance.GroupCustomer, Limit: 2, OwnerID: w.Rep1.UserID}, {Group: finance.GroupCustomer, TeamID: w.North}} {
+					f.AsOf = asOf
+					got, want := get(p, f), get(p, finance.Exact(f))
+					if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+						t.Errorf("%s: %s %+v: kept rows say\n%+v\nevery instalment says\n%+v", when, p.Name, f, got, want)
+					}
 				}
 			}
 		}
 	}
+	compare("arrears not kept yet")
+	if n, err := w.F.RollArrears(ctx); err != nil || n == 0 {
+		t.Fatalf("roll: %d rows, %v", n, err)
+	}
+	if n, err := w.F.RollArrears(ctx); err != nil || n != 0 {
+		t.Errorf("a second roll in the same month added %d rows, %v", n, err)
+	}
+	var kept, keptN int64
+	if err := w.App.DB.R().QueryRowContext(ctx, `SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(n), 0) FROM receivable_arrears`).Scan(&kept, &keptN); err != nil {
+		t.Fatal(err)
+	}
+	// Due before 2026-12-01: six of c1's (one part paid), c2's first, c3's.
+	if kept != 300+400+500+600+700+500+10_000+50_000 || keptN != 8 {
+		t.Errorf("arrears kept %d in %d instalments", kept, keptN)
+	}
+	compare("arrears kept")
 
 	// Filters: another rep's numbers are zeros for a rep, not theirs.
 	if a := get(w.Rep1, finance.AgeingFilter{OwnerID: w.Rep3.UserID}); len(a.Rows) != 0 {
@@ -619,11 +645,91 @@ func TestAgeingBandsAndVisibility(t *testing.T) {
 	if a := get(w.Rep1, finance.AgeingFilter{}); len(a.Rows) != 0 {
 		t.Errorf("after reassignment rep1 still sees %+v", a.Rows)
 	}
+	compare("after a payment and a reassignment")
 	st := w.instalment(t, items1[0].ID())
 	if st.Str("owner_id") != w.Rep2.UserID || st.Str("team_id") != w.NorthSales {
 		t.Errorf("instalment kept %v/%v", st["owner_id"], st["team_id"])
 	}
 	w.recomputed(t)
+}
+
+// The customers ranked on their kept arrears: what falls due today (not
+// in the arrears) breaks a tie of overdue amounts, a customer with only
+// today's instalment ranks after every overdue one, and instalments that
+// fall due after a roll, paid or not, move the ranking as the instalments
+// say.
+func TestAgeingRanksOnArrearsAndToday(t *testing.T) {
+	w := newWorld(t) // today is 2026-12-01
+	names := []string{"甲公司", "乙公司", "丙公司", "丁公司"}
+	var cs []entity.Record
+	var items [][]entity.Record
+	for i, n := range names {
+		c := w.Customer(t, w.Rep1, n)
+		plan := []inst{{"2026-11-01", 700}}
+		switch i {
+		case 1:
+			plan = append(plan, inst{"2026-12-01", 100}) // due today: ranks 乙 before 甲
+		case 2:
+			plan = []inst{{"2026-12-01", 5_000}} // only due today
+		case 3:
+			plan = []inst{{"2026-10-01", 400}, {"2026-12-05", 9_000}}
+		}
+		_, it := w.contract(t, w.Rep1, c, plan...)
+		cs, items = append(cs, c), append(items, it)
+	}
+	if _, err := w.F.RollArrears(ctx); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(f finance.AgeingFilter) []string {
+		t.Helper()
+		a, err := w.F.Ageing(ctx, w.Fin, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := w.F.Ageing(ctx, w.Fin, finance.Exact(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprintf("%+v", a) != fmt.Sprintf("%+v", e) {
+			t.Errorf("%+v: kept rows say\n%+v\nevery instalment says\n%+v", f, a, e)
+		}
+		var out []string
+		for _, r := range a.Rows {
+			out = append(out, r.Name)
+		}
+		return append(out, fmt.Sprint(a.More))
+	}
+	// Pages shorter than the customers with arrears: the page's worth of
+	// arrears and today's customers decide, the rest are counted.
+	for limit, want := range map[int]string{1: "[乙公司 3]", 2: "[乙公司 甲公司 2]", 3: "[乙公司 甲公司 丁公司 1]"} {
+		if got := fmt.Sprint(keys(finance.AgeingFilter{Limit: limit})); got != want {
+			t.Errorf("limit %d: ranked %s, want %s", limit, got, want)
+		}
+	}
+	if got := fmt.Sprint(keys(finance.AgeingFilter{Limit: 4})); got != "[乙公司 甲公司 丁公司 丙公司 0]" {
+		t.Errorf("ranked %s", got)
+	}
+	// Days later (no roll yet), then rolled: 丁's 9,000 is overdue.
+	w.F.SetClock(func() time.Time { return time.Date(2026, 12, 8, 4, 0, 0, 0, time.UTC) })
+	for _, roll := range []bool{false, true} {
+		if roll {
+			if _, err := w.F.RollArrears(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := fmt.Sprint(keys(finance.AgeingFilter{Limit: 3})); got != "[丁公司 丙公司 乙公司 1]" {
+			t.Errorf("rolled %v: ranked %s", roll, got)
+		}
+	}
+	// A payment of an instalment in the arrears moves its customer down.
+	if _, err := w.F.RecordPayment(ctx, w.Fin, entity.Record{"contract_id": items[3][1].Str("contract_id"), "amount": int64(9_000)},
+		[]crm.Allocation{{InstalmentID: items[3][1].ID(), Amount: 9_000}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(keys(finance.AgeingFilter{Limit: 3})); got != "[丙公司 乙公司 甲公司 1]" {
+		t.Errorf("after the payment: ranked %s", got)
+	}
+	w.keptMonths(t)
 }
 
 func TestRemindersOncePerInstalment(t *testing.T) {

@@ -329,34 +329,23 @@ func (s *Service) customersDueFirst(ctx context.Context, p *access.Principal, f 
 	// listed customers come after, from their own instalments): summing
 	// every band of every customer cost several times the ranking.
 	due := narrow{later: true, rank: true, cond: func(prefix string, a *store.Args) string { return prefix + "due_date <= " + a.Add(asOf) }}
-	query, args, ok, err := s.ageingSQL(ctx, p, f, true, nil, due)
-	if err != nil || !ok {
-		return nil, 0, ok, err
-	}
-	res, err := s.DB.R().QueryContext(ctx, `SELECT k, cur, due_amt, overdue_amt, COUNT(*) OVER () FROM (`+query+`) g`+
-		fmt.Sprintf(" ORDER BY overdue_amt DESC, due_amt DESC, k LIMIT %d", f.Limit), args...)
+	order, groups, ok, err := s.rankByArrears(ctx, p, f)
 	if err != nil {
-		return nil, 0, false, errs.Wrap(err, "finance: ageing")
-	}
-	defer res.Close()
-	type gk struct{ key, cur string }
-	var order []gk
-	var groups int64
-	for res.Next() {
-		var key, cur sql.NullString
-		var d, o int64
-		if err := res.Scan(&key, &cur, &d, &o, &groups); err != nil {
-			return nil, 0, false, errs.Wrap(err, "finance: ageing")
-		}
-		if cur.String == "" {
-			cur.String = "CNY"
-		}
-		order = append(order, gk{key.String, cur.String})
-	}
-	if err := res.Err(); err != nil || int(groups) < f.Limit {
 		return nil, 0, false, err
 	}
-	res.Close()
+	if !ok {
+		query, args, ok, err := s.ageingSQL(ctx, p, f, true, nil, due)
+		if err != nil || !ok {
+			return nil, 0, ok, err
+		}
+		if order, groups, err = s.rank(ctx, `SELECT k, cur, due_amt, overdue_amt, COUNT(*) OVER () FROM (`+query+`) g`+
+			fmt.Sprintf(" ORDER BY overdue_amt DESC, due_amt DESC, k LIMIT %d", f.Limit), args, true); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	if int(groups) < f.Limit {
+		return nil, 0, false, nil
+	}
 	ids := make([]any, 0, len(order))
 	seen := map[string]bool{}
 	for _, g := range order {
@@ -366,7 +355,7 @@ func (s *Service) customersDueFirst(ctx context.Context, p *access.Principal, f 
 		}
 	}
 	listed := narrow{later: true, cond: func(prefix string, a *store.Args) string { return prefix + "customer_id IN " + a.List(ids) }}
-	query, args, _, err = s.ageingSQL(ctx, p, f, true, nil, listed)
+	query, args, _, err := s.ageingSQL(ctx, p, f, true, nil, listed)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -389,6 +378,165 @@ func (s *Service) customersDueFirst(ctx context.Context, p *access.Principal, f 
 		rows = append(rows, r)
 	}
 	return rows, int(groups) - len(rows), true, nil
+}
+
+// where returns the conditions of one ageing statement: extra, then the
+// filter's, then what the viewer may see; ok is false when they see none.
+func (s *Service) where(ctx context.Context, p *access.Principal, f AgeingFilter, prefix string, grants []string, a *store.Args, extra []string) ([]string, bool, error) {
+	vis, ok := scope(p, prefix, grants, a)
+	if !ok {
+		return nil, false, nil
+	}
+	conds, err := s.filters(ctx, f, prefix, a)
+	if err != nil {
+		return nil, false, err
+	}
+	conds = append(slices.Clip(extra), conds...)
+	if vis != "" {
+		conds = append(conds, vis)
+	}
+	return conds, true, nil
+}
+
+// gk is a customer and currency of the ageing.
+type gk struct{ key, cur string }
+
+// rank reads ranked (customer, currency) rows: key, currency, due and
+// overdue amounts and, when counted, the number of groups.
+func (s *Service) rank(ctx context.Context, query string, args []any, counted bool) ([]gk, int64, error) {
+	res, err := s.DB.R().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, 0, errs.Wrap(err, "finance: ageing")
+	}
+	defer res.Close()
+	var order []gk
+	var groups int64
+	for res.Next() {
+		var key, cur sql.NullString
+		var d, o int64
+		dst := []any{&key, &cur, &d, &o}
+		if counted {
+			dst = append(dst, &groups)
+		}
+		if err := res.Scan(dst...); err != nil {
+			return nil, 0, errs.Wrap(err, "finance: ageing")
+		}
+		if cur.String == "" {
+			cur.String = "CNY"
+		}
+		order = append(order, gk{key.String, cur.String})
+	}
+	return order, groups, errs.Wrap(res.Err(), "finance: ageing")
+}
+
+// rankByArrears ranks the customers on their kept arrears (every one
+// overdue) and the unpaid instalments due since the day they are kept up
+// to — a day's worth when the finance.arrears job keeps up — instead of
+// every unpaid instalment due by the as-of date. Only for as-of dates from
+// today on that are not before that day (ok false otherwise: a past as-of
+// date adds back later payments the arrears no longer hold). Both are read
+// in one statement, which reads the day inside it, so a roll while it
+// runs cannot count an instalment twice or not at all; a roll only moves
+// the day forward to today, so the check before it holds. The statement
+// streams its rows and they are summed and ranked here: grouping and
+// sorting ten thousand customers in SQLite took its sorter, whose memory
+// allocations serialise concurrent readers on one lock (a call cost 4× as
+// much at four connections as at one).
+func (s *Service) rankByArrears(ctx context.Context, p *access.Principal, f AgeingFilter) ([]gk, int64, bool, error) {
+	if f.AsOf < s.today() {
+		return nil, 0, false, nil
+	}
+	var before string
+	if err := s.DB.R().QueryRowContext(ctx, `SELECT kept_before FROM receivable_arrears_upto WHERE id = 1`).Scan(&before); err != nil {
+		return nil, 0, false, errs.Wrap(err, "finance: arrears day")
+	}
+	if f.AsOf < before {
+		return nil, 0, false, nil
+	}
+	var a store.Args
+	asOf := a.Add(f.AsOf)
+	keptDay := `(SELECT kept_before FROM receivable_arrears_upto WHERE id = 1)`
+	custKey, recentCur := "i.customer_id", "coalesce(i.currency, 'CNY')"
+	due := "+i.due_date" // SQLite: compared as the stored text (see ageingSQL)
+	if s.DB.Dialect == store.Postgres {
+		keptDay = "CAST(" + keptDay + " AS DATE)"
+		asOf = "CAST(" + asOf + " AS DATE)"
+		custKey, due = "coalesce(i.customer_id::text, '')", "i.due_date"
+	} else {
+		custKey = "coalesce(i.customer_id, '')"
+	}
+	where := func(prefix string, conds ...string) (string, bool, error) {
+		all, ok, err := s.where(ctx, p, f, prefix, nil, &a, conds)
+		return strings.Join(all, " AND "), ok, err
+	}
+	arrearsWhere, ok, err := where("r.", "r.n > 0")
+	if err != nil || !ok {
+		return nil, 0, ok, err
+	}
+	recentWhere, _, err := where("i.", "i.status <> 'paid'", "i.deleted_at IS NULL", "i.receivable = TRUE",
+		"i.due_date >= "+keptDay, "i.due_date <= "+asOf)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	left := "i.amount - i.paid_amount"
+	// The arrears rows are read as they are kept (one per customer,
+	// currency, owner and team; no sort); the recent instalments grouped,
+	// which costs little while the job keeps the day current.
+	query := `SELECT r.customer_id, r.currency, r.amount, r.amount FROM receivable_arrears r WHERE ` + arrearsWhere + `
+		UNION ALL SELECT ` + custKey + `, ` + recentCur + `, CAST(SUM(` + left + `) AS BIGINT), CAST(SUM(CASE WHEN ` + due + ` < ` + asOf + ` THEN ` + left + ` ELSE 0 END) AS BIGINT)
+		FROM payment_instalments i WHERE ` + recentWhere + ` GROUP BY 1, 2`
+	res, err := s.DB.R().QueryContext(ctx, query, a.V...)
+	if err != nil {
+		return nil, 0, false, errs.Wrap(err, "finance: ageing ranking")
+	}
+	defer res.Close()
+	type ranked struct {
+		g            gk
+		due, overdue int64
+	}
+	var all []ranked
+	at := make(map[gk]int, 1024) // index in all
+	for res.Next() {
+		var key, cur string
+		var d, o int64
+		if err := res.Scan(&key, &cur, &d, &o); err != nil {
+			return nil, 0, false, errs.Wrap(err, "finance: ageing ranking")
+		}
+		if cur == "" {
+			cur = "CNY"
+		}
+		g := gk{key, cur}
+		i, ok := at[g]
+		if !ok {
+			i = len(all)
+			at[g] = i
+			all = append(all, ranked{g: g})
+		}
+		all[i].due += d
+		all[i].overdue += o
+	}
+	if err := res.Err(); err != nil {
+		return nil, 0, false, errs.Wrap(err, "finance: ageing ranking")
+	}
+	// Most overdue first, then most due, then by customer and currency:
+	// the order the statement without kept arrears gives.
+	slices.SortFunc(all, func(x, y ranked) int {
+		if c := cmp.Compare(y.overdue, x.overdue); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(y.due, x.due); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.g.key, y.g.key); c != 0 {
+			return c
+		}
+		return strings.Compare(x.g.cur, y.g.cur)
+	})
+	order := make([]gk, 0, min(len(all), f.Limit))
+	for _, r := range all[:min(len(all), f.Limit)] {
+		order = append(order, r.g)
+	}
+	return order, int64(len(all)), true, nil
 }
 
 // totalsOf sums rows per currency.
@@ -645,17 +793,9 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 		e0, e31, e61 = a.Add(edges.From0), a.Add(edges.From31), a.Add(edges.From61)
 	}
 	part := func(prefix, from, left string, extra []string, suffix string) (string, bool, error) {
-		vis, ok := scope(p, prefix, grants, &a)
-		if !ok {
-			return "", false, nil
-		}
-		conds, err := s.filters(ctx, f, prefix, &a)
-		if err != nil {
-			return "", false, err
-		}
-		conds = append(extra, conds...)
-		if vis != "" {
-			conds = append(conds, vis)
+		conds, ok, err := s.where(ctx, p, f, prefix, grants, &a, extra)
+		if err != nil || !ok {
+			return "", ok, err
 		}
 		key := "''"
 		if byKey {
