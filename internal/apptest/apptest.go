@@ -194,3 +194,16 @@ func (f *Fixture) AddUser(t testing.TB, name, email, teamID string, roles ...str
 	}
 	return p
 }
+
+// NearMiss is a public-link token one character away from tok, never tok
+// itself: it changes the first character (the last carries only a few
+// bits, so a fixed replacement there is the real one now and then).
+func NearMiss(tok string) string {
+	if tok == "" {
+		return "A"
+	}
+	if tok[0] == 'A' {
+		return "B" + tok[1:]
+	}
+	return "A" + tok[1:]
+}

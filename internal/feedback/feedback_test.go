@@ -129,7 +129,7 @@ func TestSurveyMailedAnsweredOnceAndLowScoreOpensRecovery(t *testing.T) {
 			t.Fatalf("bad answer %+v: %v", c.a, err)
 		}
 	}
-	if _, err := e.F.Answer(ctx, "x"+tok[1:], "1.2.3.4", crm.SurveyAnswer{Satisfaction: 1, NPS: 2}, true, true); errs.KindOf(err) != errs.NotFound {
+	if _, err := e.F.Answer(ctx, apptest.NearMiss(tok), "1.2.3.4", crm.SurveyAnswer{Satisfaction: 1, NPS: 2}, true, true); errs.KindOf(err) != errs.NotFound {
 		t.Fatalf("wrong token: %v", err)
 	}
 	out, err := e.F.Answer(ctx, tok, "1.2.3.4", crm.SurveyAnswer{Satisfaction: 1, NPS: 2, Comment: "等了三天"}, true, true)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"closeloop/internal/apptest"
 	"closeloop/internal/crm"
 	"closeloop/internal/entity"
 	"closeloop/internal/errs"
@@ -110,7 +111,7 @@ func TestVisitFromTicketToConfirmation(t *testing.T) {
 	if _, err := e.S.Confirm(ctx, l.Token, "10.0.0.1", fieldservice.ConfirmInput{}); errs.KindOf(err) != errs.Invalid {
 		t.Fatalf("no name: %v", err)
 	}
-	if _, err := e.S.Public(ctx, l.Token[:42]+"x"); errs.KindOf(err) != errs.NotFound {
+	if _, err := e.S.Public(ctx, apptest.NearMiss(l.Token)); errs.KindOf(err) != errs.NotFound {
 		t.Fatalf("wrong token: %v", err)
 	}
 	pv, err = e.S.Confirm(ctx, l.Token, "10.0.0.1", fieldservice.ConfirmInput{Name: "王主任", Remarks: "满意"})

@@ -155,14 +155,15 @@ func TestBrowserPlanVisit(t *testing.T) {
 		t.Fatalf("refused plan: %v", err)
 	}
 	err = chromedp.Do(step,
-		chromedp.SetValue(chromedp.CSS(`#pv-end`), time.Now().AddDate(0, 0, 2).Format("2006-01-02T15:04")),
+		chromedp.SetValue(chromedp.CSS(`#pv-end`), time.Now().In(f.App.Loc).AddDate(0, 0, 2).Format("2006-01-02T15:04")),
 		chromedp.Click(chromedp.CSS(`form[action="/visits/plan"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#visit-work`)),
 	)
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	mine, err := f.App.FieldService.MyVisits(ctx, eng, time.Now().AddDate(0, 0, 1).Format("2006-01-02"))
+	// The form proposes tomorrow on the company's calendar, not the machine's.
+	mine, err := f.App.FieldService.MyVisits(ctx, eng, time.Now().In(f.App.Loc).AddDate(0, 0, 1).Format("2006-01-02"))
 	if err != nil || len(mine) != 1 || mine[0].Str("ticket_id") != tk.ID() || mine[0].Str("customer_id") != cust.ID() {
 		t.Fatalf("planned visit: %v %v", mine, err)
 	}

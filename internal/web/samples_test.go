@@ -89,7 +89,11 @@ func TestBidChecklistAndDeadlines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bid, err := e.App.Records.Create(ctx(), e.Rep1, "bid", entity.Record{"title": "城市大脑交通模块采购", "opportunity_id": opp.ID(), "deadline": time.Now().Add(30 * time.Hour),
+	// Tomorrow noon on the company's calendar: one day left whatever the hour
+	// the test runs at (30 hours ahead crosses two calendar days after 18:00).
+	now := time.Now().In(e.App.Loc)
+	deadline := time.Date(now.Year(), now.Month(), now.Day()+1, 12, 0, 0, 0, e.App.Loc)
+	bid, err := e.App.Records.Create(ctx(), e.Rep1, "bid", entity.Record{"title": "城市大脑交通模块采购", "opportunity_id": opp.ID(), "deadline": deadline,
 		"documents_required": []string{"license", "technical", "price"}, "documents_ready": []string{"price", "references"}})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +107,7 @@ func TestBidChecklistAndDeadlines(t *testing.T) {
 	}
 	// The edit form refuses a passed review with documents missing, naming them.
 	r := b.post("/bids/"+bid.ID()+"/edit", url.Values{"version": {strconv.FormatInt(bid.Version(), 10)}, "title": {"城市大脑交通模块采购"}, "opportunity_id": {opp.ID()},
-		"deadline": {time.Now().Add(30 * time.Hour).In(e.App.Loc).Format("2006-01-02T15:04")}, "review_status": {"passed"}, "result": {"pending"},
+		"deadline": {deadline.Format("2006-01-02T15:04")}, "review_status": {"passed"}, "result": {"pending"},
 		"documents_required": {"license", "technical", "price"}, "documents_ready": {"price"}})
 	if r.status == http.StatusSeeOther || !strings.Contains(text(r.body), "投标文件未备齐，不能通过评审：还缺 2 份（营业执照、技术标书）") {
 		t.Fatalf("edit with documents missing: %d\n%s", r.status, snippet(r.body))
