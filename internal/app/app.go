@@ -179,6 +179,11 @@ func (a *App) registerJobs() {
 		return err
 	})
 	a.Jobs.Every("finance.reminders", time.Hour)
+	a.Jobs.Handle("finance.arrears", func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Finance.RollArrears(ctx) // a no-op but on the first run of a month
+		return err
+	})
+	a.Jobs.Every("finance.arrears", time.Hour)
 	a.Jobs.Handle("idempotency.purge", func(ctx context.Context, _ jobs.Job) error {
 		_, err := a.DB.PurgeIdempotencyKeys(ctx, time.Now())
 		return err

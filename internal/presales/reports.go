@@ -294,25 +294,23 @@ func (s *Service) Board(ctx context.Context, p *access.Principal, f DealFilter, 
 	}
 	oe := s.R.Schema().Entity("opportunity").Subset(CardFields...)
 	out := make([]Column, len(totals))
-	var a store.Args
-	var wheres []string
+	var stages []string
 	idx := map[string]int{}
 	for i, st := range totals {
 		out[i] = Column{StageTotal: st}
 		idx[st.Stage.ID] = i
-		if st.Count == 0 {
-			continue
+		if st.Count > 0 {
+			stages = append(stages, st.Stage.ID)
 		}
-		w, err := s.where(ctx, p, f, &a)
-		if err != nil {
-			return nil, err
-		}
-		wheres = append(wheres, w+" AND t.stage_id = "+a.Add(st.Stage.ID))
 	}
-	// One statement for every column: a UNION ALL of one ordered, limited
-	// arm per stage, each read from the (team|owner, stage, status,
-	// updated_at, id) index.
-	recs, err := s.DB.ListEach(ctx, oe, wheres, a.V, "t.updated_at DESC, t.id DESC", perColumn+1)
+	var a store.Args
+	where, err := s.where(ctx, p, f, &a)
+	if err != nil {
+		return nil, err
+	}
+	// One statement for every column: an ordered, limited read per stage
+	// from the (team|owner, stage, status, updated_at, id) index.
+	recs, err := s.DB.ListPer(ctx, oe, where, a.V, "stage_id", stages, "updated_at DESC, id DESC", perColumn+1)
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,14 @@ func TestBoardFunnelAndForecastWithinVisibility(t *testing.T) {
 	if acq.Count != 3 || acq.Amount["CNY"] != 8_000_000 || acq.Amount["USD"] != 7_000_000 || len(acq.Cards) != 1 || !acq.More {
 		t.Fatalf("admin's acquired column %+v, %d cards", acq.StageTotal, len(acq.Cards))
 	}
+	// Cards come most recently changed first, within each column.
+	all, err = ps.Board(ctx, f.Admin, presales.DealFilter{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cards := col(all, "acquired").Cards; len(cards) != 3 || cards[0].Str("name") != "仓储系统" || cards[2].Str("name") != "质检二期" || col(all, "acquired").More {
+		t.Fatalf("admin's acquired cards %v", cards)
+	}
 	// The manager of the north region filters by the sales department.
 	nb, err := ps.Board(ctx, f.Manager, presales.DealFilter{TeamID: f.North}, 10)
 	if err != nil {

@@ -692,11 +692,7 @@ func (lp *listPage) RowsHTML() template.HTML {
 		}
 		b.WriteString(`<td class="actions">`)
 		if r.Restore != "" {
-			b.WriteString(`<form method="post" action="`)
-			esc(r.Restore)
-			b.WriteString(`"><button class="btn btn-sm" type="submit">`)
-			esc(restore)
-			b.WriteString(`</button></form>`)
+			writePostButton(&b, r.Restore, restore)
 		}
 		if r.ClaimAt != "" {
 			b.WriteString(`<form method="post" action="`)
@@ -710,4 +706,14 @@ func (lp *listPage) RowsHTML() template.HTML {
 		b.WriteString("</td>\n</tr>\n")
 	}
 	return template.HTML(b.String())
+}
+
+// writePostButton writes a one-button form posting to action: the rows
+// written in Go (lists, the ticket queue) share its markup.
+func writePostButton(b *strings.Builder, action, label string) {
+	b.WriteString(`<form method="post" action="`)
+	b.WriteString(html.EscapeString(action))
+	b.WriteString(`"><button class="btn btn-sm" type="submit">`)
+	b.WriteString(html.EscapeString(label))
+	b.WriteString(`</button></form>`)
 }
