@@ -104,22 +104,40 @@ func timeOf(v any) time.Time {
 }
 
 // cloneTickets copies a ticket n times by SQL (bulk: tests and the
-// benchmark), with the given status and sweep instants.
-func cloneTickets(t testing.TB, db *store.DB, templateID string, n int, status string, breachAt, warnAt any) {
+// benchmark), with the given status and sweep instants. The copies are
+// created (and last updated) one after another, evenly over [from, to),
+// with UUIDv7 ids of their creation time, as the system gives them: the
+// ids and updated_at of a million tickets then lie in the indexes where
+// real ones would, not all at one instant in random order.
+func cloneTickets(t testing.TB, db *store.DB, templateID string, n int, status string, breachAt, warnAt any, from, to time.Time) {
 	t.Helper()
-	idExpr := "lower(hex(randomblob(16)))"
+	from = entity.CanonTime(from)
+	step := max(to.Sub(from).Microseconds()/int64(n), 1) // µs between two copies
+	// $6 + seq.i: the copy's creation, in µs since the epoch.
+	us := "(CAST($6 AS BIGINT) + seq.i * CAST($7 AS BIGINT))"
+	ms := us + " / 1000"
+	id := `printf('%08x-%04x', ` + ms + ` >> 16, ` + ms + ` & 65535) || '-7' || substr(lower(hex(randomblob(2))), 2) || '-' ||
+		substr('89ab', 1 + abs(random()) % 4, 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))`
+	at := `strftime('%Y-%m-%d %H:%M:%S', ` + us + ` / 1000000, 'unixepoch') || printf('.%06d+00:00', ` + us + ` % 1000000)`
 	if db.Dialect == store.Postgres {
-		idExpr = "gen_random_uuid()"
+		id = `(lpad(to_hex(` + ms + ` >> 16), 8, '0') || '-' || lpad(to_hex(` + ms + ` & 65535), 4, '0') || '-7' ||
+			substr(md5(random()::text), 1, 3) || '-8' || substr(md5(random()::text), 1, 3) || '-' || substr(md5(random()::text), 1, 12))::uuid`
+		at = `to_timestamp(` + us + ` / 1000000.0)`
 	}
-	q := fmt.Sprintf(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < %d)
+	const chunk = 10000
+	run := store.NewID()[24:]
+	for done := 0; done < n; done += chunk {
+		k := min(chunk, n-done)
+		q := fmt.Sprintf(`WITH RECURSIVE seq(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM seq WHERE i < %d)
 		INSERT INTO tickets (id, number, subject, kind, channel, priority, status, customer_id, description, sla_policy_id, sla_state,
 			first_response_due_at, resolution_due_at, first_responded_at, escalation_level, reopen_count, version, created_at, updated_at, owner_id, team_id,
 			sla_breach_at, sla_warn_at, sla_response_minutes, sla_resolution_minutes, sla_warn_percent, sla_calendar_id, sla_paused_seconds, sla_cycle)
 		SELECT %s, 'BULK-' || $4 || '-' || CAST(seq.i AS TEXT), subject, kind, channel, priority, $1, customer_id, description, sla_policy_id, sla_state,
-			first_response_due_at, resolution_due_at, first_responded_at, 0, 0, 1, created_at, updated_at, owner_id, team_id,
+			first_response_due_at, resolution_due_at, first_responded_at, 0, 0, 1, %s, %s, owner_id, team_id,
 			$2, $3, sla_response_minutes, sla_resolution_minutes, sla_warn_percent, sla_calendar_id, 0, 0
-		FROM tickets, seq WHERE tickets.id = $5`, n, idExpr)
-	if _, err := db.W().ExecContext(ctx, q, status, breachAt, warnAt, store.NewID()[24:], templateID); err != nil {
-		t.Fatalf("clone tickets: %v", err)
+		FROM tickets, seq WHERE tickets.id = $5`, done, done+k-1, id, at, at)
+		if _, err := db.W().ExecContext(ctx, q, status, breachAt, warnAt, run, templateID, from.UnixMicro(), step); err != nil {
+			t.Fatalf("clone tickets: %v", err)
+		}
 	}
 }

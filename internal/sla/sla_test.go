@@ -184,7 +184,7 @@ func TestTenThousandBreachesOnce(t *testing.T) {
 	f := newFixture(t)
 	tpl := f.ticket(t, crm.PriorityUrgent, crm.TicketRepair)
 	past := store.Now().Add(-time.Minute)
-	cloneTickets(t, f.App.DB, tpl.ID(), n-1, crm.TicketAssigned, past, nil)
+	cloneTickets(t, f.App.DB, tpl.ID(), n-1, crm.TicketAssigned, past, nil, past.Add(-72*time.Hour), past)
 	f.exec(t, `UPDATE tickets SET sla_breach_at = $1, sla_warn_at = NULL WHERE id = $2`, past, tpl.ID())
 	apps := []*app.App{f.App}
 	if apptest.IsPG() {
