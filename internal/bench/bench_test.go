@@ -296,7 +296,7 @@ func BenchmarkDeals(b *testing.B) {
 func BenchmarkAgeing(b *testing.B) {
 	e := setupTarget(b)
 	for range b.N {
-		r, err := e.BenchAgeing(context.Background(), load(4))
+		r, err := e.BenchAgeing(context.Background(), load(4), "")
 		if err != nil {
 			b.Fatal(err)
 		}

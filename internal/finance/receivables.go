@@ -636,11 +636,19 @@ func (s *Service) ageingByMonths(ctx context.Context, p *access.Principal, f Age
 		segs = [][2]string{{f.AsOf, f.AsOf}} // reads nothing (payments after a past as-of date still come)
 		segMonth = []string{""}
 	}
-	query, args, ok, err := s.ageingSQL(ctx, p, f, true, nil, narrow{segs: segs})
+	// SQLite: the pieces' rows are summed here (raw); PostgreSQL sums
+	// them faster itself (hash aggregate) than it sends them.
+	sqlite := s.DB.Dialect == store.SQLite
+	query, args, ok, err := s.ageingSQL(ctx, p, f, true, nil, narrow{segs: segs, raw: sqlite})
 	if err != nil || !ok {
 		return nil, err
 	}
-	read, err := s.scanAgeing(ctx, query, args)
+	var read []AgeingRow
+	if sqlite {
+		read, err = s.scanRaw(ctx, query, args, edges)
+	} else {
+		read, err = s.scanAgeing(ctx, query, args)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -668,7 +676,6 @@ func (s *Service) ageingByMonths(ctx context.Context, p *access.Principal, f Age
 	}
 	var a store.Args
 	var conds []string
-	before, after := a.Add(first), a.Add(last)
 	if vis, ok := scope(p, "", nil, &a); !ok {
 		return nil, nil
 	} else if vis != "" {
@@ -683,16 +690,24 @@ func (s *Service) ageingByMonths(ctx context.Context, p *access.Principal, f Age
 	if len(conds) > 0 {
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
-	// Months wholly over 90 days or not yet due are summed here, those
-	// in between come one by one.
-	mrows, err := s.DB.R().QueryContext(ctx, `SELECT `+groupCol(f.Group)+`, currency, CASE WHEN due_month < `+before+` THEN '<' WHEN due_month > `+after+` THEN '>' ELSE due_month END, SUM(amount), SUM(n) FROM receivable_months`+
-		where+` GROUP BY 1, 2, 3`, a.V...)
+	// Months wholly over 90 days ("<") or not yet due (">") go into one
+	// band each, those in between by the band of their derived piece.
+	// SQLite: the kept rows are read as they are and summed here (its
+	// sorter serialises concurrent readers); PostgreSQL groups them.
+	q := `SELECT ` + groupCol(f.Group) + `, currency, due_month, amount, n FROM receivable_months` + where
+	if !sqlite {
+		before, after := a.Add(first), a.Add(last)
+		q = `SELECT ` + groupCol(f.Group) + `, currency, CASE WHEN due_month < ` + before + ` THEN '<' WHEN due_month > ` + after + ` THEN '>' ELSE due_month END, SUM(amount), SUM(n) FROM receivable_months` +
+			where + ` GROUP BY 1, 2, 3`
+	}
+	mrows, err := s.DB.R().QueryContext(ctx, q, a.V...)
 	if err != nil {
 		return nil, errs.Wrap(err, "finance: ageing by month")
 	}
 	defer mrows.Close()
 	for mrows.Next() {
-		var key, cur, month string
+		var key, cur sql.NullString
+		var month string
 		var amount, n int64
 		if err := mrows.Scan(&key, &cur, &month, &amount, &n); err != nil {
 			return nil, errs.Wrap(err, "finance: ageing by month")
@@ -701,14 +716,14 @@ func (s *Service) ageingByMonths(ctx context.Context, p *access.Principal, f Age
 			continue
 		}
 		b := bandOver90
-		switch month {
-		case "<":
-		case ">":
+		switch {
+		case month == "<" || month < first:
+		case month == ">" || month > last:
 			b = bandNotDue
 		default:
 			b = derived[month]
 		}
-		addBand(row(key, cur), b, amount, n)
+		addBand(row(key.String, cur.String), b, amount, n)
 	}
 	if err := mrows.Err(); err != nil {
 		return nil, err
@@ -776,6 +791,10 @@ type narrow struct {
 	// for the payments after a past as-of date, from any due date).
 	segs [][2]string
 	rank bool // only the key, currency, due_amt and overdue_amt
+	// raw returns the rows ungrouped (k, cur, due, amt), for scanRaw: a
+	// GROUP BY over a UNION ALL takes SQLite's sorter, whose allocations
+	// serialise concurrent readers on one lock in the pure-Go build.
+	raw bool
 }
 
 // ageingSQL builds the grouped statement (byKey) or the totals per
@@ -787,9 +806,19 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 		return "", nil, false, err
 	}
 	var a store.Args
-	asOf := a.Add(edges.NotDueAfter)
-	var e0, e31, e61 string
-	if !only.rank { // PostgreSQL cannot type a parameter no statement uses
+	// Parameters are added when a part uses them: PostgreSQL cannot type
+	// a parameter no statement uses.
+	var asOf, e0, e31, e61 string
+	asOfP := func() string {
+		if asOf == "" {
+			asOf = a.Add(edges.NotDueAfter)
+		}
+		return asOf
+	}
+	if !only.raw {
+		asOfP()
+	}
+	if !only.rank && !only.raw {
 		e0, e31, e61 = a.Add(edges.From0), a.Add(edges.From31), a.Add(edges.From61)
 	}
 	part := func(prefix, from, left string, extra []string, suffix string) (string, bool, error) {
@@ -839,7 +868,7 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 		src = strings.Join(srcs, " UNION ALL ")
 	}
 	if edges.NotDueAfter < s.today() {
-		conds := []string{"pm.received_on > " + asOf, "pm.status = 'received'", "i.deleted_at IS NULL", "i.receivable = TRUE"}
+		conds := []string{"pm.received_on > " + asOfP(), "pm.status = 'received'", "i.deleted_at IS NULL", "i.receivable = TRUE"}
 		if only.cond != nil && only.later {
 			conds = append(conds, only.cond("i.", &a))
 		}
@@ -879,6 +908,9 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 	if only.rank {
 		cols = []string{"k", "cur", sum("due <= "+asOf) + " AS due_amt", sum("due < "+asOf) + " AS overdue_amt"}
 	}
+	if only.raw {
+		return "SELECT k, cur, due, amt FROM (" + src + ") x", a.V, true, nil
+	}
 	q := "SELECT " + strings.Join(cols, ", ") + " FROM (" + src + ") x GROUP BY k, cur"
 	return q, a.V, true, nil
 }
@@ -886,6 +918,62 @@ func (s *Service) ageingSQL(ctx context.Context, p *access.Principal, f AgeingFi
 func (s *Service) scanAgeing(ctx context.Context, query string, args []any) ([]AgeingRow, error) {
 	rows, _, _, err := s.scan(ctx, query, args, false)
 	return rows, err
+}
+
+// scanRaw sums ungrouped rows (key, currency, due date, amount; see
+// narrow.raw) into one row per key and currency, banded by edges as the
+// grouped statement does.
+func (s *Service) scanRaw(ctx context.Context, query string, args []any, edges crm.BandEdges) ([]AgeingRow, error) {
+	res, err := s.DB.R().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, errs.Wrap(err, "finance: ageing")
+	}
+	defer res.Close()
+	var out []AgeingRow
+	at := map[gk]int{}
+	for res.Next() {
+		var key, cur sql.NullString
+		var due any
+		var amt int64
+		if err := res.Scan(&key, &cur, &due, &amt); err != nil {
+			return nil, errs.Wrap(err, "finance: ageing")
+		}
+		if cur.String == "" {
+			cur.String = "CNY"
+		}
+		g := gk{key.String, cur.String}
+		i, ok := at[g]
+		if !ok {
+			i = len(out)
+			at[g] = i
+			out = append(out, AgeingRow{Key: g.key, Currency: g.cur})
+		}
+		day := dayText(due)
+		b := bandNotDue
+		switch {
+		case day > edges.NotDueAfter:
+		case day == edges.NotDueAfter:
+			b = bandToday
+		default:
+			b = []int{bandNotDue, band0, band31, band61, bandOver90}[edges.BandOf(day)]
+		}
+		addBand(&out[i], b, amt, 1)
+	}
+	return out, errs.Wrap(res.Err(), "finance: ageing")
+}
+
+// dayText is a date as the drivers give it (SQLite: the stored text;
+// PostgreSQL: a time) in the form YYYY-MM-DD.
+func dayText(v any) string {
+	switch x := v.(type) {
+	case time.Time:
+		return x.Format(entity.DateLayout)
+	case string:
+		return x[:min(len(x), 10)]
+	case []byte:
+		return string(x[:min(len(x), 10)])
+	}
+	return ""
 }
 
 // scanCounted reads rows that carry, last, the number of groups and of

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -29,8 +31,21 @@ func load(ctx context.Context, args []string, out, errw io.Writer) error {
 	pid := fs.Int("pid", 0, "server process id, to sample its memory (mixed)")
 	html := fs.Bool("html", true, "also measure the HTML list page")
 	manager := fs.Bool("manager", false, "list: also as the department manager (team scope)")
+	today := fs.String("today", "", "ageing: measure the service calls as if today were this date (YYYY-MM-DD; rolls the kept arrears: use a copy of the set)")
+	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of this process (the service cases run in it) to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if data == "" && db == "" {
 		return errors.New("give the server's --data DIR or --db URL: the raw comparisons and the credentials need the database")
@@ -108,12 +123,14 @@ func load(ctx context.Context, args []string, out, errw io.Writer) error {
 				fmt.Fprintln(out, x)
 			}
 		case "ageing":
-			r, err := e.BenchAgeing(ctx, l(4))
+			r, err := e.BenchAgeing(ctx, l(4), *today)
 			if err != nil {
 				return err
 			}
 			for _, x := range []bench.Result{r.Team, r.RawTeam, r.Owner, r.RawOwner, r.Customer, r.RawCustomer, r.Rep, r.RawRep, r.Manager, r.RawManager, r.Past, r.RawPast} {
-				fmt.Fprintln(out, x)
+				if x.Name != "" {
+					fmt.Fprintln(out, x)
+				}
 			}
 		case "queue":
 			r, err := e.BenchQueue(ctx, l(4))
