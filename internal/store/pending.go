@@ -94,7 +94,7 @@ func (tx *Tx) flushPending(ctx context.Context, query string) error {
 		}
 	}
 	if tx.DB.Dialect == Postgres && len(stmts) > 1 {
-		stmts, args = oneStatement(stmts, args)
+		stmts, args = fewerStatements(stmts, args)
 	}
 	for i, st := range stmts {
 		if _, err := tx.exec(ctx, st, args[i]...); err != nil {
@@ -102,6 +102,34 @@ func (tx *Tx) flushPending(ctx context.Context, query string) error {
 		}
 	}
 	return nil
+}
+
+// pgMaxParams is PostgreSQL's bound on one statement's parameters (the
+// wire protocol counts them in 16 bits).
+const pgMaxParams = 65535
+
+// fewerStatements joins consecutive INSERT statements while their
+// parameters fit in one statement (PostgreSQL): a transaction that held
+// back 20,000 audit rows writes them in a few round trips, not one
+// statement the server refuses.
+func fewerStatements(stmts []string, args [][]any) ([]string, [][]any) {
+	var outS []string
+	var outA [][]any
+	for start := 0; start < len(stmts); {
+		end, n := start, 0
+		for end < len(stmts) && (end == start || n+len(args[end]) <= pgMaxParams) {
+			n += len(args[end])
+			end++
+		}
+		if end-start == 1 {
+			outS, outA = append(outS, stmts[start]), append(outA, args[start])
+		} else {
+			s, a := oneStatement(stmts[start:end], args[start:end])
+			outS, outA = append(outS, s...), append(outA, a...)
+		}
+		start = end
+	}
+	return outS, outA
 }
 
 // oneStatement joins INSERT statements into one: all but the last become

@@ -412,3 +412,35 @@ func TestHeldBackRowsReadAndUndoLikeWrittenOnes(t *testing.T) {
 		t.Errorf("after commit: %d audit rows, %d events; want 2 (create, the update kept) and 1", a, e)
 	}
 }
+
+// A transaction that holds back more rows than one PostgreSQL statement
+// can carry (65,535 parameters) still commits them all.
+func TestManyHeldBackRowsCommit(t *testing.T) {
+	f := apptest.NewFixture(t)
+	ctx := context.Background()
+	db := f.DB()
+	rec := store.NewID()
+	const n = 9000 // 8 parameters an audit row: 72,000
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		for i := range n {
+			if err := db.Audit(ctx, tx, store.AuditEntry{ActorID: f.Admin.UserID, Entity: "customer", RecordID: rec, Action: fmt.Sprintf("update-%d", i)}); err != nil {
+				return err
+			}
+			if i%3 == 0 {
+				if err := db.AddEvent(ctx, tx, store.Event{Kind: "note", Entity: "customer", RecordID: rec}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audit, events int
+	db.R().QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE record_id = $1`, rec).Scan(&audit)
+	db.R().QueryRowContext(ctx, `SELECT count(*) FROM timeline WHERE record_id = $1`, rec).Scan(&events)
+	if audit != n || events != n/3 {
+		t.Errorf("committed %d audit rows and %d events; want %d and %d", audit, events, n, n/3)
+	}
+}
