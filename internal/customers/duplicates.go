@@ -28,9 +28,9 @@ type dupProbe struct {
 	value                                           string
 }
 
-// duplicates finds records matching rec by normalised company name, phone
-// or e-mail. It runs inside the write transaction.
-func (s *Service) duplicates(ctx context.Context, q store.Querier, entityName string, rec entity.Record) ([]Duplicate, error) {
+// probesFor lists the columns whose equal values make an existing record
+// look like rec: the normalised company name, the phone, the e-mail.
+func probesFor(entityName string, rec entity.Record) []dupProbe {
 	var probes []dupProbe
 	phone, email := rec.Str("phone"), rec.Str("email")
 	custOwner := "t.owner_id"
@@ -62,6 +62,21 @@ func (s *Service) duplicates(ctx context.Context, q store.Querier, entityName st
 			probes = append(probes, dupProbe{"contact", "contacts", "email", "email", contactOwner, "name", email})
 		}
 	}
+	return probes
+}
+
+// filter is the condition a probe adds to its column's equality.
+func (pr dupProbe) filter() string {
+	if pr.entity == "lead" {
+		return " AND t.status NOT IN ('converted', 'disqualified')"
+	}
+	return ""
+}
+
+// duplicates finds records matching rec by normalised company name, phone
+// or e-mail. It runs inside the write transaction.
+func (s *Service) duplicates(ctx context.Context, q store.Querier, entityName string, rec entity.Record) ([]Duplicate, error) {
+	probes := probesFor(entityName, rec)
 	// One statement for all probes: a row of an import runs this.
 	var parts []string
 	var a store.Args
@@ -70,15 +85,11 @@ func (s *Service) duplicates(ctx context.Context, q store.Querier, entityName st
 		if pr.value == "" {
 			continue
 		}
-		extra := ""
-		if pr.entity == "lead" {
-			extra = " AND t.status NOT IN ('converted', 'disqualified')"
-		}
 		if idArg == "" {
 			idArg = a.Add(rec.ID())
 		}
 		parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT %d AS probe, t.id, t.%s AS title, %s AS owner FROM %s t WHERE t.%s = %s AND t.id <> %s AND t.deleted_at IS NULL%s LIMIT 10) p%d`,
-			i, pr.titleCol, pr.ownerExpr, pr.table, pr.col, a.Add(pr.value), idArg, extra, i))
+			i, pr.titleCol, pr.ownerExpr, pr.table, pr.col, a.Add(pr.value), idArg, pr.filter(), i))
 	}
 	if len(parts) == 0 {
 		return nil, nil
@@ -112,6 +123,53 @@ func (s *Service) duplicates(ctx context.Context, q store.Querier, entityName st
 		return nil, err
 	}
 	return out, nil
+}
+
+// anyDuplicate answers for new records (ids of their own, not yet
+// written) whether one of them would meet a duplicate: an existing record,
+// or an earlier one of them with the same value where both would be
+// probed. One statement for all: the group of an import asks it once.
+func anyDuplicate(ctx context.Context, q store.Querier, entityName string, recs []entity.Record) (bool, error) {
+	type column struct{ table, col, filter string }
+	values := map[column][]any{}
+	var order []column
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		for _, pr := range probesFor(entityName, rec) {
+			if pr.value == "" {
+				continue
+			}
+			c := column{pr.table, pr.col, pr.filter()}
+			if pr.entity == entityName {
+				k := pr.col + "\x00" + pr.value
+				if seen[k] {
+					return true, nil
+				}
+				seen[k] = true
+			}
+			if _, ok := values[c]; !ok {
+				order = append(order, c)
+			}
+			values[c] = append(values[c], pr.value)
+		}
+	}
+	if len(order) == 0 {
+		return false, nil
+	}
+	var a store.Args
+	parts := make([]string, len(order))
+	for i, c := range order {
+		// No LIMIT 1: planned with one, PostgreSQL expects a hit among the
+		// first rows and scans the table; there is usually none.
+		parts[i] = fmt.Sprintf(`SELECT t.id FROM %s t WHERE t.%s IN %s AND t.deleted_at IS NULL%s`,
+			c.table, c.col, a.List(values[c]), c.filter)
+	}
+	var hits int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM (`+strings.Join(parts, " UNION ALL ")+`) h`, a.V...).Scan(&hits)
+	if err != nil {
+		return false, fmt.Errorf("customers: duplicates of %d records: %w", len(recs), err)
+	}
+	return hits > 0, nil
 }
 
 func (s *Service) fillOwners(ctx context.Context, q store.Querier, ds []Duplicate) error {

@@ -90,6 +90,13 @@ func (s *Service) prepareCustomer(ctx context.Context, tx *store.Tx, p *access.P
 	return nil
 }
 
+// probeCustomers is prepareCustomer's duplicate probe for many new
+// customers at once (records.CreateManyTx); the rest of prepareCustomer
+// and afterCustomer read no other customer.
+func (s *Service) probeCustomers(ctx context.Context, q store.Querier, recs []entity.Record) (bool, error) {
+	return anyDuplicate(ctx, q, "customer", recs)
+}
+
 func (s *Service) afterCustomer(ctx context.Context, tx *store.Tx, p *access.Principal, ch records.Change) error {
 	id := ch.New.ID()
 	ev := store.Event{CustomerID: id, ActorID: p.UserID, Entity: "customer", RecordID: id}

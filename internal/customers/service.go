@@ -33,7 +33,7 @@ type Service struct {
 // New creates the service and registers its hooks on r.
 func New(r *records.Service) *Service {
 	s := &Service{R: r, DB: r.DB, rulesTTL: 5 * time.Second, nowFunc: store.Now}
-	r.On("customer", records.Hooks{Prepare: s.prepareCustomer, After: s.afterCustomer})
+	r.On("customer", records.Hooks{Prepare: s.prepareCustomer, After: s.afterCustomer, ProbeMany: s.probeCustomers})
 	r.On("contact", records.Hooks{Prepare: s.prepareContact, After: s.afterContact, VisOwners: s.contactVis})
 	r.On("lead", records.Hooks{Prepare: s.prepareLead, After: s.afterLead})
 	r.On("activity", records.Hooks{Prepare: s.prepareActivity, After: s.afterActivity})

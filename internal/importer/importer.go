@@ -287,7 +287,8 @@ func (r *run) writeChunk(ctx context.Context, rows []row, commit bool) error {
 const group = 100
 
 // many imports rows: each is parsed (a row with bad cells is reported and
-// not written), then the good ones are written under one savepoint. Should
+// not written), then the good ones are written under one savepoint (when
+// every row creates, by records.CreateManyTx). Should
 // one of them fail, the savepoint is undone and each row is written again
 // under its own, so the report names exactly the rows at fault and a
 // rejected row leaves nothing behind. (A savepoint per row from the start
@@ -312,6 +313,20 @@ func (r *run) many(ctx context.Context, tx *store.Tx, rows []row) {
 	created, updated := r.rep.Created, r.rep.Updated
 	r.keysAdded = r.keysAdded[:0]
 	err := tx.Savepoint(ctx, func() error {
+		if r.key == nil {
+			// Only creates: written together (one duplicate probe, multi-row
+			// INSERTs).
+			recs := make([]entity.Record, len(good))
+			for i, g := range good {
+				recs[i] = g.rec.Clone()
+				delete(recs[i], "id")
+			}
+			if _, err := r.s.R.CreateManyTx(ctx, tx, r.p, r.e.Name, recs); err != nil {
+				return err
+			}
+			r.rep.Created += len(recs)
+			return nil
+		}
 		for _, g := range good {
 			upd, err := r.write(ctx, tx, g.rw, g.rec.Clone())
 			if err != nil {

@@ -3,6 +3,8 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -232,4 +234,69 @@ func TestExportMasksAndGuards(t *testing.T) {
 		t.Errorf("presales export not masked: %s", buf.String())
 	}
 	_ = c
+}
+
+// A file of several groups of rows (written together) with a problem row
+// in some: the report names exactly those rows, every other row is written
+// as a single create writes it — owner and team, audit entry, timeline
+// event, found by search.
+func TestImportGroupsNameEachProblemRow(t *testing.T) {
+	f := apptest.NewFixture(t)
+	existing := f.Customer(t, f.Rep1, "已有客户科技有限公司")
+	var b strings.Builder
+	b.WriteString("客户名称,总机电话,客户级别,负责人\n")
+	name := func(i int) string { return fmt.Sprintf("批量导入第%03d号机械有限公司", i) }
+	const rows = 250
+	for i := 2; i <= rows+1; i++ { // i is the row number in the file
+		n, phone, level := name(i), fmt.Sprintf("0512-6%07d", i), "B"
+		switch i {
+		case 57:
+			n = existing.Str("name") // an existing customer
+		case 180:
+			phone = fmt.Sprintf("0512-6%07d", 12) // row 12's phone
+		case 230:
+			level = "Q"
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,zhangwei@example.com\n", n, phone, level)
+	}
+	data := []byte(b.String())
+
+	rep := run(t, f, "g.csv", data, importer.Options{Entity: "customer", Lang: i18n.EN})
+	if rep.Written || rep.Rejected != 3 || count(t, f, "customer") != 1 {
+		t.Fatalf("all-or-nothing: written %v, rejected %d rows %v", rep.Written, rep.Rejected, rep.RejectedRows)
+	}
+	rep = run(t, f, "g.csv", data, importer.Options{Entity: "customer", Mode: importer.ValidOnly, Lang: i18n.EN})
+	if !rep.Written || rep.Created != rows-3 || !slices.Equal(rep.RejectedRows, []int{57, 180, 230}) {
+		t.Fatalf("valid-only: created %d, rejected rows %v", rep.Created, rep.RejectedRows)
+	}
+	codes := map[int]string{}
+	for _, e := range rep.Errors {
+		codes[e.Row] = e.Code
+	}
+	if codes[57] != "possible_duplicate" || codes[180] != "possible_duplicate" || codes[230] != "invalid_option" {
+		t.Errorf("codes by row: %v", codes)
+	}
+	var id, owner, team string
+	if err := f.DB().R().QueryRowContext(ctx, `SELECT id, owner_id, team_id FROM customers WHERE name = $1`, name(100)).Scan(&id, &owner, &team); err != nil {
+		t.Fatal(err)
+	}
+	if owner != f.Rep1.UserID || team != f.Rep1.TeamID {
+		t.Errorf("row 100: owner %s team %s, want %s %s", owner, team, f.Rep1.UserID, f.Rep1.TeamID)
+	}
+	var audited int
+	f.DB().R().QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE record_id = $1 AND action = 'create'`, id).Scan(&audited)
+	tl, err := f.App.Customers.Timeline(ctx, f.Rep1, "customer", id, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if audited != 1 || len(tl) != 1 || tl[0].Kind != "created" {
+		t.Errorf("row 100: %d audit entries, timeline %+v", audited, tl)
+	}
+	hits, err := f.App.Records.Search(ctx, f.Rep1, "第100号", nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(hits, func(h records.Hit) bool { return h.ID == id }) {
+		t.Errorf("search 第100号: %+v", hits)
+	}
 }
