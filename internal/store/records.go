@@ -219,9 +219,10 @@ func (db *DB) Insert(ctx context.Context, q Querier, e *entity.Entity, r entity.
 }
 
 // InsertMany inserts records with as few statements as their columns
-// allow: records setting the same columns go in multi-row INSERTs of up to
-// maxParams parameters (an import's group of rows: one round trip instead
-// of a hundred). Unset and nil values are left to the column's default.
+// allow: on PostgreSQL, records setting the same columns go in multi-row
+// INSERTs of up to maxParams parameters (an import's group of rows: a few
+// round trips instead of a hundred). Unset and nil values are left to the
+// column's default.
 func (db *DB) InsertMany(ctx context.Context, q Querier, e *entity.Entity, recs []entity.Record) error {
 	cols := e.Columns()
 	type shape struct {
@@ -260,7 +261,13 @@ func (db *DB) InsertMany(ctx context.Context, q Querier, e *entity.Entity, recs 
 			colNames[i] = f.Col()
 		}
 		head := `INSERT INTO ` + e.Table + ` (` + strings.Join(colNames, ", ") + `) VALUES `
-		perStmt := max(1, maxParams/len(sh.fields))
+		// On SQLite, in-process, a statement per row is as fast and its
+		// peak memory lower (measured on a 100k import: 52 s either way,
+		// 315 against 330-356 MiB).
+		perStmt := 1
+		if db.Dialect == Postgres {
+			perStmt = max(1, maxParams/len(sh.fields))
+		}
 		for rows := sh.rows; len(rows) > 0; {
 			n := min(perStmt, len(rows))
 			var a Args
