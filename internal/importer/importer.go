@@ -113,33 +113,17 @@ func (s *Service) Import(ctx context.Context, p *access.Principal, file io.Reade
 	if !perm.Import || !perm.Create {
 		return nil, errs.Denied()
 	}
-	if opt.Mode == "" {
-		opt.Mode = AllOrNothing
-	}
-	if opt.Mode != AllOrNothing && opt.Mode != ValidOnly {
-		return nil, errs.Validation([]errs.FieldError{{Field: "mode", Code: "invalid_option", Args: map[string]any{"value": string(opt.Mode)}}})
-	}
 	if opt.Lang == "" {
 		opt.Lang = i18n.Default
-	}
-	var keyField *entity.Field
-	if opt.Key != "" {
-		keyField = e.Field(opt.Key)
-		if keyField == nil || (opt.Key != "id" && !keyField.Has(entity.Unique)) {
-			return nil, errs.Validation([]errs.FieldError{{Field: "key", Code: "invalid_option", Args: map[string]any{"value": opt.Key}}})
-		}
 	}
 	rd, err := sheet.Open(file, size, name)
 	if err != nil {
 		return nil, errs.New(errs.Invalid, "import_unreadable").With(err)
 	}
 	defer rd.Close()
-	m, cols, err := s.mapHeader(e, rd.Header(), opt)
+	m, cols, keyField, err := s.check(e, rd.Header(), &opt)
 	if err != nil {
 		return nil, err
-	}
-	if keyField != nil && !m.has(keyField.Name) {
-		return nil, errs.Validation([]errs.FieldError{{Field: "key", Code: "import_key_missing", Args: map[string]any{"field": keyField.Label.In(opt.Lang)}}})
 	}
 	rep := &Report{Entity: e.Name, DryRun: opt.DryRun, Mode: opt.Mode, Columns: cols, Errors: []RowError{}}
 	run := &run{s: s, p: p, e: e, opt: opt, m: m, key: keyField, rep: rep, refs: newRefCache(), seenKeys: map[string]int{}, nextAnalyze: 1000}
@@ -229,6 +213,34 @@ func (s *Service) Import(ctx context.Context, p *access.Principal, file io.Reade
 	}
 	rep.Written = !opt.DryRun && rep.Created+rep.Updated > 0
 	return rep, nil
+}
+
+// check validates the options against the entity and the file's header
+// row — what can be known before any row is read, so an import started
+// from a page or the API is refused at once, not queued to fail — and
+// returns the header's mapping and the upsert key's field.
+func (s *Service) check(e *entity.Entity, header []string, opt *Options) (mapping, []Column, *entity.Field, error) {
+	if opt.Mode == "" {
+		opt.Mode = AllOrNothing
+	}
+	if opt.Mode != AllOrNothing && opt.Mode != ValidOnly {
+		return mapping{}, nil, nil, errs.Validation([]errs.FieldError{{Field: "mode", Code: "invalid_option", Args: map[string]any{"value": string(opt.Mode)}}})
+	}
+	var keyField *entity.Field
+	if opt.Key != "" {
+		keyField = e.Field(opt.Key)
+		if keyField == nil || (opt.Key != "id" && !keyField.Has(entity.Unique)) {
+			return mapping{}, nil, nil, errs.Validation([]errs.FieldError{{Field: "key", Code: "invalid_option", Args: map[string]any{"value": opt.Key}}})
+		}
+	}
+	m, cols, err := s.mapHeader(e, header, *opt)
+	if err != nil {
+		return mapping{}, nil, nil, err
+	}
+	if keyField != nil && !m.has(keyField.Name) {
+		return mapping{}, nil, nil, errs.Validation([]errs.FieldError{{Field: "key", Code: "import_key_missing", Args: map[string]any{"field": keyField.Label.In(opt.Lang)}}})
+	}
+	return m, cols, keyField, nil
 }
 
 var errRollback = errors.New("importer: roll back")

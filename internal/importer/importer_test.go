@@ -13,6 +13,7 @@ import (
 
 	"closeloop/internal/apptest"
 	"closeloop/internal/entity"
+	"closeloop/internal/errs"
 	"closeloop/internal/i18n"
 	"closeloop/internal/importer"
 	"closeloop/internal/records"
@@ -298,5 +299,33 @@ func TestImportGroupsNameEachProblemRow(t *testing.T) {
 	}
 	if !slices.ContainsFunc(hits, func(h records.Hit) bool { return h.ID == id }) {
 		t.Errorf("search 第100号: %+v", hits)
+	}
+}
+
+// An import whose options cannot work is refused when it is started, with
+// the field at fault, not queued to fail later with a vague message.
+func TestImportStartRefusesBadOptions(t *testing.T) {
+	f := apptest.NewFixture(t)
+	data := []byte("客户名称,客户级别\n甲公司,A\n")
+	for _, c := range []struct {
+		name  string
+		opt   importer.Options
+		field string
+		code  string
+	}{
+		{"unknown mode", importer.Options{Entity: "customer", Mode: "bogus"}, "mode", "invalid_option"},
+		{"key not unique", importer.Options{Entity: "customer", Key: "level"}, "key", "invalid_option"},
+		{"key not in the file", importer.Options{Entity: "customer", Key: "phone"}, "key", "import_key_missing"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := f.App.Imports.Start(ctx, f.Admin, "c.csv", data, c.opt)
+			e := errs.As(err)
+			if e == nil || len(e.Fields) != 1 || e.Fields[0].Field != c.field || e.Fields[0].Code != c.code {
+				t.Fatalf("want %s %s, got %v", c.field, c.code, err)
+			}
+		})
+	}
+	if _, err := f.App.Imports.Start(ctx, f.Admin, "c.csv", data, importer.Options{Entity: "customer", Mode: importer.ValidOnly}); err != nil {
+		t.Fatalf("good options: %v", err)
 	}
 }

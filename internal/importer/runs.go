@@ -76,18 +76,19 @@ func (rs *Runs) Start(ctx context.Context, p *access.Principal, name string, dat
 	if len(data) > MaxUpload {
 		return "", errs.Validation([]errs.FieldError{{Field: "file", Code: "file_too_large", Args: map[string]any{"max_mb": MaxUpload >> 20}}})
 	}
-	// Fail fast on what can be known before queuing: the format and header.
+	if opt.Lang == "" {
+		opt.Lang = i18n.Default
+	}
+	// Fail fast on what can be known before queuing: the format, the
+	// header, the options.
 	rd, err := sheet.Open(bytes.NewReader(data), int64(len(data)), name)
 	if err != nil {
 		return "", errs.Validation([]errs.FieldError{{Field: "file", Code: "import_unreadable"}})
 	}
-	_, _, herr := rs.svc.mapHeader(e, rd.Header(), opt)
+	_, _, _, herr := rs.svc.check(e, rd.Header(), &opt)
 	rd.Close()
 	if herr != nil {
 		return "", herr
-	}
-	if opt.Lang == "" {
-		opt.Lang = i18n.Default
 	}
 	id := store.NewID()
 	fileID := store.NewID()
