@@ -2,6 +2,7 @@ package records_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"closeloop/internal/access"
@@ -47,5 +48,53 @@ func TestHooksOfSeveralAreasChain(t *testing.T) {
 	e := errs.As(err)
 	if e == nil || len(e.Fields) != 2 {
 		t.Fatalf("problems of both hooks and the reference check: %v", err)
+	}
+}
+
+// CreateManyTx writes records together only when every area hooking the
+// entity declared ProbeMany: a hook without one may read rows an earlier
+// record of the group writes, so it sees them written one by one.
+func TestCreateManyTogetherOnlyWhenEveryAreaProbes(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		probes    bool
+		wantSeen  []int // customers the added Prepare saw, record by record
+		wantProbe int   // calls of the added ProbeMany
+	}{
+		{"area declares ProbeMany", true, []int{0, 0, 0}, 1},
+		{"area without ProbeMany", false, []int{0, 1, 2}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := apptest.New(t)
+			ctx := context.Background()
+			sys := access.SystemPrincipal()
+			var seen []int
+			probed := 0
+			h := records.Hooks{Prepare: func(ctx context.Context, tx *store.Tx, p *access.Principal, old, rec entity.Record) error {
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM customers`).Scan(&n); err != nil {
+					return err
+				}
+				seen = append(seen, n)
+				return nil
+			}}
+			if c.probes {
+				h.ProbeMany = func(ctx context.Context, q store.Querier, recs []entity.Record) (bool, error) {
+					probed++
+					return false, nil
+				}
+			}
+			a.Records.On("customer", h)
+			err := a.DB.Write(ctx, func(tx *store.Tx) error {
+				_, err := a.Records.CreateManyTx(ctx, tx, sys, "customer", []entity.Record{{"name": "甲机械有限公司"}, {"name": "乙机械有限公司"}, {"name": "丙机械有限公司"}})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(seen, c.wantSeen) || probed != c.wantProbe {
+				t.Errorf("Prepare saw %v customers, ProbeMany called %d times; want %v and %d", seen, probed, c.wantSeen, c.wantProbe)
+			}
+		})
 	}
 }
