@@ -366,8 +366,9 @@ func (s *Service) newRecord(ctx context.Context, tx *store.Tx, p *access.Princip
 
 // CreateManyTx creates records together, as an import's group of rows:
 // each is made and checked as CreateTx does it, but the duplicate probes of
-// all of them run as one statement and the rows go in multi-row INSERTs —
-// on PostgreSQL two round trips a record fewer. It writes all of them or
+// all of them run as one statement and, on PostgreSQL, the rows go in
+// multi-row INSERTs (store.InsertMany) — two round trips a record fewer.
+// It writes all of them or
 // returns the first problem met, having written part: the caller runs it
 // under a savepoint and, when it fails, undoes it and creates the records
 // one by one to learn which failed and why. Entities whose hooks declare no
